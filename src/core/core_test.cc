@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "core/ids.h"
+#include "core/json_writer.h"
+#include "core/time.h"
+
+namespace causeloop {
+namespace {
+
+TEST(TimeTest, FormatsUtcWithMilliseconds) {
+  EXPECT_EQ(FormatRfc3339(FromUnixMillis(1700000000123)), "2023-11-14T22:13:20.123Z");
+}
+
+TEST(TimeTest, ParsesOffsetsIntoUtc) {
+  auto t = ParseRfc3339("2023-11-14T23:13:20.5+01:00");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(ToUnixMillis(*t), 1700000000500);
+}
+
+TEST(TimeTest, RejectsWhatIsNotRfc3339) {
+  for (const char* bad : {"", "2023-11-14", "2023-13-01T00:00:00Z", "2023-02-30T00:00:00Z",
+                          "2023-11-14T22:13:20", "2023-11-14T22:13:20Zjunk", "yesterday",
+                          "2023-11-14T22:13:20.Z", "2023-11-14T25:00:00Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad)) << bad;
+  }
+}
+
+TEST(TimeTest, RoundTrips) {
+  SystemTime t = FromUnixMillis(1234567890987);
+  EXPECT_EQ(*ParseRfc3339(FormatRfc3339(t)), t);
+}
+
+TEST(JsonWriterTest, PlacesCommasAndEscapes) {
+  JsonWriter w;
+  w.BeginObject().Field("a", "x\"y\n").Key("b").BeginArray().Int(1).Null().Bool(true).EndArray();
+  w.Field("c", std::string_view("\x01")).EndObject();
+  EXPECT_EQ(w.str(), R"({"a":"x\"y\n","b":[1,null,true],"c":"\u0001"})");
+}
+
+TEST(JsonWriterTest, ReplacesInvalidUtf8) {
+  std::string out;
+  AppendJsonString(out, "ok\xC3\xA9\xFF");
+  EXPECT_EQ(out, "\"ok\xC3\xA9\xEF\xBF\xBD\"");
+}
+
+TEST(IdsTest, AreSortableAndWellFormed) {
+  SeededRandom random(1);
+  std::string a = NewId("iss_", FromUnixMillis(1000), random);
+  std::string b = NewId("iss_", FromUnixMillis(2000), random);
+  EXPECT_TRUE(IsWellFormedId(a, "iss_"));
+  EXPECT_LT(a, b);
+  EXPECT_FALSE(IsWellFormedId("iss_short", "iss_"));
+  EXPECT_FALSE(IsWellFormedId(a, "pat_"));
+}
+
+}  // namespace
+}  // namespace causeloop
