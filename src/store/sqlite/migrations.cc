@@ -1,0 +1,119 @@
+#include "store/sqlite/migrations.h"
+
+#include <array>
+
+namespace causeloop::store::sqlite {
+namespace {
+
+// Times are Unix milliseconds (INTEGER); JSON columns hold minified JSON text.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE organizations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  expires_at INTEGER,
+  last_used_at INTEGER,
+  revoked_at INTEGER,
+  previous_hash TEXT,
+  previous_expires_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX api_tokens_workspace ON api_tokens(workspace_id, created_at);
+CREATE INDEX api_tokens_previous ON api_tokens(previous_hash) WHERE previous_hash IS NOT NULL;
+
+CREATE TABLE issues (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  workspace_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  source_raw TEXT,
+  external_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  title_truncated INTEGER NOT NULL DEFAULT 0,
+  body TEXT NOT NULL DEFAULT '',
+  body_truncated INTEGER NOT NULL DEFAULT 0,
+  severity INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  service TEXT,
+  environment TEXT,
+  team TEXT,
+  assignee TEXT,
+  labels TEXT,
+  metadata TEXT,
+  external_url TEXT,
+  connector_id TEXT,
+  pattern_id TEXT,
+  occurrences INTEGER NOT NULL DEFAULT 1,
+  risk_score REAL NOT NULL DEFAULT 0,
+  source_created_at INTEGER,
+  source_updated_at INTEGER,
+  first_seen_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  resolution TEXT,
+  UNIQUE (workspace_id, source, external_id)
+);
+CREATE INDEX issues_created ON issues(workspace_id, created_at, id);
+CREATE INDEX issues_last_seen ON issues(workspace_id, last_seen_at, id);
+CREATE INDEX issues_severity ON issues(workspace_id, severity, id);
+CREATE INDEX issues_pattern ON issues(workspace_id, pattern_id);
+CREATE VIRTUAL TABLE issues_fts USING fts5(title, body, content='issues', content_rowid='rowid');
+
+CREATE TABLE events (
+  workspace_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, sequence)
+) WITHOUT ROWID;
+
+CREATE TABLE ingest_jobs (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  accepted INTEGER NOT NULL,
+  rejected INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER NOT NULL
+);
+
+CREATE TABLE idempotency_keys (
+  workspace_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, key, method, path)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_created ON idempotency_keys(created_at);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations = {{{1, kV1}}};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+}  // namespace causeloop::store::sqlite

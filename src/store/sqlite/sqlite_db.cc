@@ -1,0 +1,68 @@
+#include "store/sqlite/sqlite_db.h"
+
+namespace causeloop::store::sqlite {
+
+Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
+                                         std::chrono::milliseconds busy_timeout) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Fail(ErrorCode::kUnavailable, "cannot open database: " + msg);
+  }
+  std::unique_ptr<Conn> conn(new Conn(db));  // NOLINT(cppcoreguidelines-owning-memory)
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+  // WAL lets readers run beside the single writer; synchronous=FULL makes every COMMIT
+  // durable before its callers are answered (a 2xx means stored).
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=OFF",
+        "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
+    if (auto s = conn->Exec(pragma); !s) return Fail(s.error());
+  }
+  return conn;
+}
+
+Conn::~Conn() {
+  cache_.clear();
+  sqlite3_close(db_);
+}
+
+Result<Stmt*> Conn::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return Fail(SqliteError(db_, rc, "prepare"));
+  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Stmt>(s));
+  return pos->second.get();
+}
+
+Status Conn::Exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Error e = SqliteError(db_, rc, err ? err : "exec");
+    sqlite3_free(err);
+    return Fail(std::move(e));
+  }
+  return {};
+}
+
+Error SqliteError(sqlite3* db, int rc, std::string_view what) {
+  int primary = rc & 0xFF;
+  ErrorCode code = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_IOERR ||
+                    primary == SQLITE_FULL || primary == SQLITE_CANTOPEN)
+                       ? ErrorCode::kUnavailable
+                       : ErrorCode::kInternal;
+  return Error{code, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
+               {}};
+}
+
+}  // namespace causeloop::store::sqlite

@@ -1,0 +1,103 @@
+#pragma once
+// Thin RAII wrappers over the SQLite C API: a connection with a prepared-statement cache.
+// Not thread-safe: one thread uses a Conn at a time.
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/result.h"
+
+namespace causeloop::store::sqlite {
+
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  // Resets and clears bindings; call before reuse.
+  Stmt& Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    return *this;
+  }
+  Stmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, long long v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, int v) { return Bind(i, static_cast<long long>(v)); }
+  Stmt& Bind(int i, bool v) { return Bind(i, static_cast<long long>(v ? 1 : 0)); }
+  Stmt& Bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // Empty string binds NULL.
+  Stmt& BindOptText(int i, std::string_view v) { return v.empty() ? BindNull(i) : Bind(i, v); }
+  template <typename T>
+  Stmt& BindOpt(int i, const std::optional<T>& v) {
+    return v ? Bind(i, *v) : BindNull(i);
+  }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(s_); }
+
+  [[nodiscard]] bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  [[nodiscard]] long long Int(int col) const { return sqlite3_column_int64(s_, col); }
+  [[nodiscard]] double Double(int col) const { return sqlite3_column_double(s_, col); }
+  [[nodiscard]] std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(s_, col);
+    if (p == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(p),
+                       static_cast<size_t>(sqlite3_column_bytes(s_, col)));
+  }
+  [[nodiscard]] std::optional<long long> OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+class Conn {
+ public:
+  // Opens (creating when allowed) the database file and applies the connection pragmas.
+  static Result<std::unique_ptr<Conn>> Open(const std::string& path,
+                                            std::chrono::milliseconds busy_timeout);
+  ~Conn();
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  // A cached prepared statement for `sql`, reset and unbound. Errors only on bad SQL.
+  Result<Stmt*> Prepare(const std::string& sql);
+  Status Exec(const char* sql);
+  [[nodiscard]] std::string LastError() const { return sqlite3_errmsg(db_); }
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Conn(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
+};
+
+// kUnavailable for busy/locked/IO failures, kInternal for the rest.
+Error SqliteError(sqlite3* db, int rc, std::string_view what);
+
+}  // namespace causeloop::store::sqlite

@@ -1,0 +1,1219 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <unordered_map>
+
+#include "core/ids.h"
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace causeloop::store {
+namespace {
+
+using model::Issue;
+using model::IssueRecord;
+using sqlite::Conn;
+using sqlite::Stmt;
+
+// ---------------------------------------------------------------------------------------
+// Row mapping
+
+constexpr const char* kIssueColumns =
+    "id, workspace_id, source, source_raw, external_id, title, title_truncated, body, "
+    "body_truncated, severity, status, service, environment, team, assignee, labels, metadata, "
+    "external_url, connector_id, pattern_id, occurrences, risk_score, source_created_at, "
+    "source_updated_at, first_seen_at, last_seen_at, resolved_at, created_at, updated_at, "
+    "resolution, rowid";
+constexpr int kIssueColumnCount = 31;
+
+std::string EncodeLabels(const std::map<std::string, std::string>& labels) {
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& [k, v] : labels) w.Field(k, v);
+  w.EndObject();
+  return w.Take();
+}
+
+std::map<std::string, std::string> DecodeLabels(const std::string& json) {
+  std::map<std::string, std::string> out;
+  if (json.empty()) return out;
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(json).get(obj) != simdjson::SUCCESS) return out;
+  for (auto field : obj) {
+    std::string_view v;
+    if (field.value.get(v) == simdjson::SUCCESS) out.emplace(std::string(field.key), std::string(v));
+  }
+  return out;
+}
+
+std::string EncodeResolution(const model::Resolution& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("summary", r.summary).Field("fix", r.fix).Field("fix_url", r.fix_url);
+  w.Field("resolved_by", r.resolved_by).Field("source_field", r.source_field);
+  w.EndObject();
+  return w.Take();
+}
+
+std::optional<model::Resolution> DecodeResolution(const std::string& json) {
+  if (json.empty()) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(json).get(obj) != simdjson::SUCCESS) return std::nullopt;
+  model::Resolution r;
+  auto get = [&](const char* key, std::string& out) {
+    std::string_view v;
+    if (obj[key].get(v) == simdjson::SUCCESS) out = std::string(v);
+  };
+  get("summary", r.summary);
+  get("fix", r.fix);
+  get("fix_url", r.fix_url);
+  get("resolved_by", r.resolved_by);
+  get("source_field", r.source_field);
+  return r;
+}
+
+std::optional<SystemTime> OptTime(const Stmt& s, int col) {
+  if (s.IsNull(col)) return std::nullopt;
+  return FromUnixMillis(s.Int(col));
+}
+
+// Reads an issue from a row selected with kIssueColumns starting at column 0.
+Issue ReadIssue(const Stmt& s, long long* rowid = nullptr) {
+  Issue i;
+  i.id = s.Text(0);
+  i.workspace_id = s.Text(1);
+  i.source = s.Text(2);
+  i.source_raw = s.Text(3);
+  i.external_id = s.Text(4);
+  i.title = s.Text(5);
+  i.title_truncated = s.Int(6) != 0;
+  i.body = s.Text(7);
+  i.body_truncated = s.Int(8) != 0;
+  i.severity = static_cast<model::Severity>(std::clamp<long long>(s.Int(9), 1, 4));
+  i.status = model::ParseIssueStatus(s.Text(10)).value_or(model::IssueStatus::kOpen);
+  i.service = s.Text(11);
+  i.environment = s.Text(12);
+  i.team = s.Text(13);
+  i.assignee = s.Text(14);
+  i.labels = DecodeLabels(s.Text(15));
+  i.metadata_json = s.IsNull(16) ? "{}" : s.Text(16);
+  i.external_url = s.Text(17);
+  i.connector_id = s.Text(18);
+  i.pattern_id = s.Text(19);
+  i.occurrences = s.Int(20);
+  i.risk_score = s.Double(21);
+  i.source_created_at = OptTime(s, 22);
+  i.source_updated_at = OptTime(s, 23);
+  i.first_seen_at = FromUnixMillis(s.Int(24));
+  i.last_seen_at = FromUnixMillis(s.Int(25));
+  i.resolved_at = OptTime(s, 26);
+  i.created_at = FromUnixMillis(s.Int(27));
+  i.updated_at = FromUnixMillis(s.Int(28));
+  i.resolution = DecodeResolution(s.Text(29));
+  if (rowid) *rowid = s.Int(30);
+  return i;
+}
+
+// Binds every issue column in kIssueColumns order (without rowid) starting at parameter 1.
+void BindIssue(Stmt& s, const Issue& i) {
+  s.Bind(1, i.id).Bind(2, i.workspace_id).Bind(3, i.source).BindOptText(4, i.source_raw);
+  s.Bind(5, i.external_id).Bind(6, i.title).Bind(7, i.title_truncated).Bind(8, i.body);
+  s.Bind(9, i.body_truncated).Bind(10, static_cast<long long>(i.severity));
+  s.Bind(11, model::IssueStatusName(i.status)).BindOptText(12, i.service);
+  s.BindOptText(13, i.environment).BindOptText(14, i.team).BindOptText(15, i.assignee);
+  s.Bind(16, EncodeLabels(i.labels)).Bind(17, i.metadata_json.empty() ? "{}" : i.metadata_json);
+  s.BindOptText(18, i.external_url).BindOptText(19, i.connector_id).BindOptText(20, i.pattern_id);
+  s.Bind(21, i.occurrences).Bind(22, i.risk_score);
+  auto opt_time = [&](int idx, const std::optional<SystemTime>& t) {
+    if (t) {
+      s.Bind(idx, ToUnixMillis(*t));
+    } else {
+      s.BindNull(idx);
+    }
+  };
+  opt_time(23, i.source_created_at);
+  opt_time(24, i.source_updated_at);
+  s.Bind(25, ToUnixMillis(i.first_seen_at)).Bind(26, ToUnixMillis(i.last_seen_at));
+  opt_time(27, i.resolved_at);
+  s.Bind(28, ToUnixMillis(i.created_at)).Bind(29, ToUnixMillis(i.updated_at));
+  if (i.resolution) {
+    s.Bind(30, EncodeResolution(*i.resolution));
+  } else {
+    s.BindNull(30);
+  }
+}
+
+// The compact issue summary carried by issue.* events.
+std::string IssueEventData(const Issue& i, bool deduplicated) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("issue").BeginObject();
+  w.Field("id", i.id).Field("source", i.source).Field("external_id", i.external_id);
+  w.Field("title", i.title).Field("severity", model::SeverityName(i.severity));
+  w.Field("status", model::IssueStatusName(i.status));
+  w.FieldOrNull("service", i.service).FieldOrNull("pattern_id", i.pattern_id);
+  w.Field("occurrences", i.occurrences);
+  w.Field("last_seen_at", FormatRfc3339(i.last_seen_at));
+  w.EndObject();
+  w.Field("deduplicated", deduplicated);
+  w.EndObject();
+  return w.Take();
+}
+
+// Applies an ingested record to an existing issue: the re-occurrence plus every field the
+// record carries. Returns true when the status moved to resolved.
+bool MergeRecord(Issue& i, const IssueRecord& r, SystemTime now) {
+  model::IssueStatus before = i.status;
+  i.occurrences += 1;
+  i.last_seen_at = now;
+  i.updated_at = now;
+  if (!r.title.empty()) {
+    i.title = r.title;
+    i.title_truncated = r.title_truncated;
+  }
+  if (!r.body.empty()) {
+    i.body = r.body;
+    i.body_truncated = r.body_truncated;
+  }
+  if (r.severity) i.severity = *r.severity;
+  if (r.status) i.status = *r.status;
+  if (!r.service.empty()) i.service = r.service;
+  if (!r.environment.empty()) i.environment = r.environment;
+  if (!r.team.empty()) i.team = r.team;
+  if (!r.labels.empty()) i.labels = r.labels;
+  if (!r.metadata_json.empty()) i.metadata_json = r.metadata_json;
+  if (!r.external_url.empty()) i.external_url = r.external_url;
+  if (!r.connector_id.empty()) i.connector_id = r.connector_id;
+  if (r.source_created_at) i.source_created_at = r.source_created_at;
+  if (r.source_updated_at) i.source_updated_at = r.source_updated_at;
+  if (r.resolution && !r.resolution->empty()) i.resolution = r.resolution;
+  bool resolved_now = (i.status == model::IssueStatus::kResolved ||
+                       i.status == model::IssueStatus::kClosed) &&
+                      before != model::IssueStatus::kResolved &&
+                      before != model::IssueStatus::kClosed;
+  if (resolved_now) i.resolved_at = now;
+  if (i.status == model::IssueStatus::kOpen || i.status == model::IssueStatus::kInProgress) {
+    i.resolved_at.reset();
+  }
+  return resolved_now;
+}
+
+Issue NewIssue(const std::string& ws, const IssueRecord& r, std::string id, SystemTime now) {
+  Issue i;
+  i.id = std::move(id);
+  i.workspace_id = ws;
+  i.source = r.source;
+  i.source_raw = r.source_raw;
+  i.external_id = r.external_id;
+  i.title = r.title.empty() ? r.external_id : r.title;
+  i.title_truncated = r.title_truncated;
+  i.body = r.body;
+  i.body_truncated = r.body_truncated;
+  i.severity = r.severity.value_or(model::Severity::kP3);
+  i.status = r.status.value_or(model::IssueStatus::kOpen);
+  i.service = r.service;
+  i.environment = r.environment;
+  i.team = r.team;
+  i.labels = r.labels;
+  i.metadata_json = r.metadata_json.empty() ? "{}" : r.metadata_json;
+  i.external_url = r.external_url;
+  i.connector_id = r.connector_id;
+  i.source_created_at = r.source_created_at;
+  i.source_updated_at = r.source_updated_at;
+  i.first_seen_at = i.last_seen_at = i.created_at = i.updated_at = now;
+  if (r.resolution && !r.resolution->empty()) i.resolution = r.resolution;
+  if (i.status == model::IssueStatus::kResolved || i.status == model::IssueStatus::kClosed) {
+    i.resolved_at = now;
+  }
+  return i;
+}
+
+std::string JoinScopes(const std::vector<std::string>& scopes) {
+  std::string out;
+  for (const auto& s : scopes) {
+    if (!out.empty()) out.push_back(',');
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitScopes(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+constexpr const char* kTokenColumns =
+    "id, workspace_id, name, scopes, hash, prefix, expires_at, last_used_at, revoked_at, "
+    "previous_hash, previous_expires_at, created_at";
+
+model::ApiToken ReadToken(const Stmt& s) {
+  model::ApiToken t;
+  t.id = s.Text(0);
+  t.workspace_id = s.Text(1);
+  t.name = s.Text(2);
+  t.scopes = SplitScopes(s.Text(3));
+  t.hash_hex = s.Text(4);
+  t.prefix = s.Text(5);
+  t.expires_at = OptTime(s, 6);
+  t.last_used_at = OptTime(s, 7);
+  t.revoked_at = OptTime(s, 8);
+  t.previous_hash_hex = s.Text(9);
+  t.previous_expires_at = OptTime(s, 10);
+  t.created_at = FromUnixMillis(s.Int(11));
+  return t;
+}
+
+// Turns free text into an FTS5 query of quoted terms (all must match), so user input can
+// never be FTS syntax.
+std::string FtsQuery(const std::string& q) {
+  std::string out;
+  std::string term;
+  auto flush = [&] {
+    if (term.empty()) return;
+    if (!out.empty()) out.push_back(' ');
+    out += '"' + term + '"';
+    term.clear();
+  };
+  for (char c : q) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80 ||
+        c == '_') {
+      term.push_back(c);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// The store
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, StoreOptions options, const Clock& clock, Random& random)
+      : path_(std::move(path)), options_(options), clock_(clock), random_(random) {}
+
+  ~SqliteStore() override { Close(); }
+
+  Status Init() {
+    auto conn = Conn::Open(path_, options_.busy_timeout);
+    if (!conn) return Fail(conn.error());
+    writer_conn_ = std::move(*conn);
+    if (auto s = Migrate(); !s) return s;
+    for (int i = 0; i < options_.read_connections; ++i) {
+      auto rc = Conn::Open(path_, options_.busy_timeout);
+      if (!rc) return Fail(rc.error());
+      readers_.push_back(std::move(*rc));
+    }
+    writer_ = std::jthread([this](std::stop_token st) { WriterLoop(st); });
+    return {};
+  }
+
+  bool Ready() override {
+    auto r = WithReader<bool>([](Conn& c) -> Result<bool> {
+      auto s = c.Prepare("SELECT MAX(version) FROM schema_migrations");
+      if (!s) return Fail(s.error());
+      if ((*s)->Step() != SQLITE_ROW) return false;
+      return (*s)->Int(0) == sqlite::Migrations().back().version;
+    });
+    return r && *r && !closed_.load();
+  }
+
+  void Close() override {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_.exchange(true)) return;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) {
+      writer_.request_stop();
+      cv_.notify_all();
+      writer_.join();
+    }
+  }
+
+  StoreStats Stats() const override {
+    StoreStats s;
+    s.write_queue_depth = static_cast<long long>(queued_records_.load());
+    s.transactions = transactions_.load();
+    s.records_committed = records_committed_.load();
+    return s;
+  }
+
+  // --- Tenancy -----------------------------------------------------------------------
+
+  Result<bool> HasOrganizations() override {
+    return WithReader<bool>([](Conn& c) -> Result<bool> {
+      auto s = c.Prepare("SELECT EXISTS(SELECT 1 FROM organizations)");
+      if (!s) return Fail(s.error());
+      (*s)->Step();
+      return (*s)->Int(0) != 0;
+    });
+  }
+
+  Status CreateOrganization(const model::Organization& org,
+                            const model::Workspace& ws) override {
+    return WriteSync<bool>(1, [&](Conn& c) -> Result<bool> {
+      auto s = c.Prepare("INSERT INTO organizations(id, name, created_at) VALUES(?,?,?)");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, org.id).Bind(2, org.name).Bind(3, ToUnixMillis(org.created_at));
+      if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert org"));
+      auto w = c.Prepare(
+          "INSERT INTO workspaces(id, organization_id, name, created_at) VALUES(?,?,?,?)");
+      if (!w) return Fail(w.error());
+      (*w)->Bind(1, ws.id).Bind(2, ws.organization_id).Bind(3, ws.name);
+      (*w)->Bind(4, ToUnixMillis(ws.created_at));
+      if (int rc = (*w)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert workspace"));
+      return true;
+    }).map([](bool) {});
+  }
+
+  Result<model::Workspace> GetWorkspace(const std::string& id) override {
+    return WithReader<model::Workspace>([&](Conn& c) -> Result<model::Workspace> {
+      auto s = c.Prepare("SELECT id, organization_id, name, created_at FROM workspaces WHERE id=?");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, id);
+      if ((*s)->Step() != SQLITE_ROW) return Fail(ErrorCode::kNotFound, "workspace not found");
+      return model::Workspace{(*s)->Text(0), (*s)->Text(1), (*s)->Text(2),
+                              FromUnixMillis((*s)->Int(3))};
+    });
+  }
+
+  Status InsertToken(const model::ApiToken& t) override {
+    return WriteSync<bool>(1, [&](Conn& c) -> Result<bool> {
+      auto s = c.Prepare(std::string("INSERT INTO api_tokens(") + kTokenColumns +
+                         ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+      if (!s) return Fail(s.error());
+      Stmt& st = **s;
+      st.Bind(1, t.id).Bind(2, t.workspace_id).Bind(3, t.name).Bind(4, JoinScopes(t.scopes));
+      st.Bind(5, t.hash_hex).Bind(6, t.prefix);
+      BindTime(st, 7, t.expires_at);
+      BindTime(st, 8, t.last_used_at);
+      BindTime(st, 9, t.revoked_at);
+      st.BindOptText(10, t.previous_hash_hex);
+      BindTime(st, 11, t.previous_expires_at);
+      st.Bind(12, ToUnixMillis(t.created_at));
+      if (int rc = st.Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert token"));
+      return true;
+    }).map([](bool) {});
+  }
+
+  Result<std::optional<model::ApiToken>> FindTokenByHash(const std::string& hash) override {
+    using R = std::optional<model::ApiToken>;
+    return WithReader<R>([&](Conn& c) -> Result<R> {
+      auto s = c.Prepare(std::string("SELECT ") + kTokenColumns +
+                         " FROM api_tokens WHERE hash=? UNION ALL SELECT " + kTokenColumns +
+                         " FROM api_tokens WHERE previous_hash=? AND previous_expires_at > ?");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, hash).Bind(2, hash).Bind(3, ToUnixMillis(clock_.Now()));
+      if ((*s)->Step() != SQLITE_ROW) return R{};
+      return R{ReadToken(**s)};
+    });
+  }
+
+  Result<std::vector<model::ApiToken>> ListTokens(const std::string& ws) override {
+    using R = std::vector<model::ApiToken>;
+    return WithReader<R>([&](Conn& c) -> Result<R> {
+      auto s = c.Prepare(std::string("SELECT ") + kTokenColumns +
+                         " FROM api_tokens WHERE workspace_id=? ORDER BY created_at, id");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, ws);
+      R out;
+      while ((*s)->Step() == SQLITE_ROW) out.push_back(ReadToken(**s));
+      return out;
+    });
+  }
+
+  Result<model::ApiToken> GetToken(const std::string& ws, const std::string& id) override {
+    return WithReader<model::ApiToken>([&](Conn& c) -> Result<model::ApiToken> {
+      return ReadTokenById(c, ws, id);
+    });
+  }
+
+  Result<model::ApiToken> RotateToken(const std::string& ws, const std::string& id,
+                                      const std::string& new_hash, const std::string& new_prefix,
+                                      std::optional<SystemTime> previous_expires_at) override {
+    return WriteSync<model::ApiToken>(1, [&](Conn& c) -> Result<model::ApiToken> {
+      auto current = ReadTokenById(c, ws, id);
+      if (!current) return current;
+      if (current->revoked_at) return Fail(ErrorCode::kConflict, "token is revoked");
+      auto s = c.Prepare(
+          "UPDATE api_tokens SET hash=?, prefix=?, previous_hash=?, previous_expires_at=? "
+          "WHERE id=? AND workspace_id=?");
+      if (!s) return Fail(s.error());
+      Stmt& st = **s;
+      st.Bind(1, new_hash).Bind(2, new_prefix);
+      if (previous_expires_at) {
+        st.Bind(3, current->hash_hex).Bind(4, ToUnixMillis(*previous_expires_at));
+      } else {
+        st.BindNull(3).BindNull(4);
+      }
+      st.Bind(5, id).Bind(6, ws);
+      if (int rc = st.Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "rotate"));
+      return ReadTokenById(c, ws, id);
+    });
+  }
+
+  Status RevokeToken(const std::string& ws, const std::string& id, SystemTime at) override {
+    return WriteSync<bool>(1, [&](Conn& c) -> Result<bool> {
+      auto current = ReadTokenById(c, ws, id);
+      if (!current) return Fail(current.error());
+      auto s = c.Prepare(
+          "UPDATE api_tokens SET revoked_at=COALESCE(revoked_at, ?), previous_hash=NULL, "
+          "previous_expires_at=NULL WHERE id=? AND workspace_id=?");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, ToUnixMillis(at)).Bind(2, id).Bind(3, ws);
+      if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "revoke"));
+      return true;
+    }).map([](bool) {});
+  }
+
+  void TouchTokens(const std::map<std::string, SystemTime>& last_used) override {
+    if (last_used.empty()) return;
+    auto copy = std::make_shared<std::map<std::string, SystemTime>>(last_used);
+    Submit<bool>(
+        0,
+        [copy](Conn& c) -> Result<bool> {
+          auto s = c.Prepare("UPDATE api_tokens SET last_used_at=MAX(COALESCE(last_used_at,0),?) WHERE id=?");
+          if (!s) return Fail(s.error());
+          for (const auto& [id, at] : *copy) {
+            (*s)->Reset().Bind(1, ToUnixMillis(at)).Bind(2, id);
+            (*s)->Step();
+          }
+          return true;
+        },
+        [](Result<bool>) {});
+  }
+
+  // --- Ingest ------------------------------------------------------------------------
+
+  void Ingest(const std::string& ws, std::vector<IssueRecord> records, IngestJob job,
+              Callback<std::vector<UpsertOutcome>> done) override {
+    size_t weight = std::max<size_t>(records.size(), 1);
+    auto recs = std::make_shared<std::vector<IssueRecord>>(std::move(records));
+    auto shared_job = std::make_shared<IngestJob>(std::move(job));
+    Submit<std::vector<UpsertOutcome>>(
+        weight,
+        [this, ws, recs, shared_job](Conn& c) -> Result<std::vector<UpsertOutcome>> {
+          std::vector<UpsertOutcome> out;
+          out.reserve(recs->size());
+          for (const auto& r : *recs) {
+            auto o = Upsert(c, ws, r);
+            if (!o) return Fail(o.error());
+            out.push_back(std::move(*o));
+          }
+          IngestJob& j = *shared_job;
+          j.workspace_id = ws;
+          j.completed_at = clock_.Now();
+          auto s = c.Prepare(
+              "INSERT INTO ingest_jobs(id, workspace_id, status, accepted, rejected, created_at, "
+              "completed_at) VALUES(?,?,?,?,?,?,?)");
+          if (!s) return Fail(s.error());
+          (*s)->Bind(1, j.id).Bind(2, ws).Bind(3, j.status).Bind(4, j.accepted);
+          (*s)->Bind(5, j.rejected).Bind(6, ToUnixMillis(j.created_at));
+          (*s)->Bind(7, ToUnixMillis(j.completed_at));
+          if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert job"));
+          return out;
+        },
+        std::move(done));
+  }
+
+  Result<IngestJob> GetIngestJob(const std::string& ws, const std::string& id) override {
+    return WithReader<IngestJob>([&](Conn& c) -> Result<IngestJob> {
+      auto s = c.Prepare(
+          "SELECT id, workspace_id, status, accepted, rejected, created_at, completed_at FROM "
+          "ingest_jobs WHERE id=? AND workspace_id=?");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, id).Bind(2, ws);
+      if ((*s)->Step() != SQLITE_ROW) return Fail(ErrorCode::kNotFound, "ingest job not found");
+      Stmt& st = **s;
+      return IngestJob{st.Text(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4),
+                       FromUnixMillis(st.Int(5)), FromUnixMillis(st.Int(6))};
+    });
+  }
+
+  // --- Issues ------------------------------------------------------------------------
+
+  void CreateIssue(const std::string& ws, IssueRecord record, Callback<Issue> done) override {
+    auto rec = std::make_shared<IssueRecord>(std::move(record));
+    Submit<Issue>(
+        1,
+        [this, ws, rec](Conn& c) -> Result<Issue> {
+          long long rowid = 0;
+          auto existing = FindByKey(c, ws, rec->source, rec->external_id, &rowid);
+          if (!existing) return Fail(existing.error());
+          if (*existing) {
+            Error e{ErrorCode::kConflict, "an issue with this source and external_id exists", {}};
+            e.details.emplace_back("issue_id", (*existing)->id);
+            return Fail(std::move(e));
+          }
+          SystemTime now = clock_.Now();
+          Issue issue = NewIssue(ws, *rec, NewId("iss_", now, random_), now);
+          if (auto s = InsertIssue(c, issue); !s) return Fail(s.error());
+          if (auto s = AppendEvent(c, ws, "issue.created", IssueEventData(issue, false), now); !s)
+            return Fail(s.error());
+          return issue;
+        },
+        std::move(done));
+  }
+
+  Result<Issue> GetIssue(const std::string& ws, const std::string& id) override {
+    return WithReader<Issue>([&](Conn& c) -> Result<Issue> { return ReadIssueById(c, ws, id); });
+  }
+
+  Result<IssuePage> ListIssues(const std::string& ws, const IssueQuery& q) override {
+    return WithReader<IssuePage>([&](Conn& c) -> Result<IssuePage> { return List(c, ws, q); });
+  }
+
+  void PatchIssue(const std::string& ws, const std::string& id, IssuePatch patch,
+                  Callback<Issue> done) override {
+    auto p = std::make_shared<IssuePatch>(std::move(patch));
+    Submit<Issue>(
+        1, [this, ws, id, p](Conn& c) -> Result<Issue> { return ApplyPatch(c, ws, id, *p); },
+        std::move(done));
+  }
+
+  void ResolveIssue(const std::string& ws, const std::string& id, model::Resolution resolution,
+                    Callback<Issue> done) override {
+    auto res = std::make_shared<model::Resolution>(std::move(resolution));
+    Submit<Issue>(
+        1,
+        [this, ws, id, res](Conn& c) -> Result<Issue> {
+          long long rowid = 0;
+          auto issue = ReadIssueById(c, ws, id, &rowid);
+          if (!issue) return issue;
+          SystemTime now = clock_.Now();
+          issue->status = model::IssueStatus::kResolved;
+          issue->resolved_at = now;
+          issue->updated_at = now;
+          if (res->source_field.empty()) res->source_field = "api";
+          issue->resolution = *res;
+          if (auto s = UpdateIssue(c, *issue, rowid, nullptr); !s) return Fail(s.error());
+          if (auto s = AppendEvent(c, ws, "issue.resolved", IssueEventData(*issue, false), now); !s)
+            return Fail(s.error());
+          return issue;
+        },
+        std::move(done));
+  }
+
+  void BulkUpdateIssues(const std::string& ws, std::vector<std::string> ids, IssuePatch patch,
+                        Callback<BulkOutcome> done) override {
+    auto p = std::make_shared<IssuePatch>(std::move(patch));
+    auto id_list = std::make_shared<std::vector<std::string>>(std::move(ids));
+    Submit<BulkOutcome>(
+        std::max<size_t>(id_list->size(), 1),
+        [this, ws, id_list, p](Conn& c) -> Result<BulkOutcome> {
+          BulkOutcome out;
+          for (const auto& id : *id_list) {
+            auto r = ApplyPatch(c, ws, id, *p);
+            if (r) {
+              out.updated.push_back(id);
+            } else if (r.error().code == ErrorCode::kNotFound) {
+              out.not_found.push_back(id);
+            } else {
+              return Fail(r.error());
+            }
+          }
+          return out;
+        },
+        std::move(done));
+  }
+
+  // --- Events ------------------------------------------------------------------------
+
+  Result<std::vector<model::Event>> ListEvents(const std::string& ws, long long after,
+                                               int limit) override {
+    using R = std::vector<model::Event>;
+    return WithReader<R>([&](Conn& c) -> Result<R> {
+      auto s = c.Prepare(
+          "SELECT id, type, timestamp, sequence, data FROM events WHERE workspace_id=? AND "
+          "sequence>? ORDER BY sequence LIMIT ?");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, ws).Bind(2, after).Bind(3, limit);
+      R out;
+      while ((*s)->Step() == SQLITE_ROW) {
+        Stmt& st = **s;
+        out.push_back(model::Event{st.Text(0), st.Text(1), FromUnixMillis(st.Int(2)), ws,
+                                   st.Int(3), st.Text(4)});
+      }
+      return out;
+    });
+  }
+
+  Result<long long> LastSequence(const std::string& ws) override {
+    return WithReader<long long>([&](Conn& c) -> Result<long long> { return MaxSequence(c, ws); });
+  }
+
+  // --- Idempotency ---------------------------------------------------------------------
+
+  Result<std::optional<StoredResponse>> FindIdempotent(const std::string& ws,
+                                                       const std::string& key,
+                                                       const std::string& method,
+                                                       const std::string& path,
+                                                       SystemTime not_before) override {
+    using R = std::optional<StoredResponse>;
+    return WithReader<R>([&](Conn& c) -> Result<R> {
+      auto s = c.Prepare(
+          "SELECT request_hash, status, body, content_type FROM idempotency_keys WHERE "
+          "workspace_id=? AND key=? AND method=? AND path=? AND created_at>=?");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, ws).Bind(2, key).Bind(3, method).Bind(4, path);
+      (*s)->Bind(5, ToUnixMillis(not_before));
+      if ((*s)->Step() != SQLITE_ROW) return R{};
+      Stmt& st = **s;
+      return R{StoredResponse{st.Text(0), static_cast<int>(st.Int(1)), st.Text(2), st.Text(3)}};
+    });
+  }
+
+  void SaveIdempotent(const std::string& ws, const std::string& key, const std::string& method,
+                      const std::string& path, StoredResponse response,
+                      std::function<void(Status)> done) override {
+    auto resp = std::make_shared<StoredResponse>(std::move(response));
+    Submit<bool>(
+        1,
+        [this, ws, key, method, path, resp](Conn& c) -> Result<bool> {
+          auto s = c.Prepare(
+              "INSERT INTO idempotency_keys(workspace_id, key, method, path, request_hash, status, "
+              "body, content_type, created_at) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+              "request_hash=excluded.request_hash, status=excluded.status, body=excluded.body, "
+              "content_type=excluded.content_type, created_at=excluded.created_at");
+          if (!s) return Fail(s.error());
+          Stmt& st = **s;
+          st.Bind(1, ws).Bind(2, key).Bind(3, method).Bind(4, path).Bind(5, resp->request_hash);
+          st.Bind(6, resp->status).Bind(7, resp->body).Bind(8, resp->content_type);
+          st.Bind(9, ToUnixMillis(clock_.Now()));
+          if (int rc = st.Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "save idempotency"));
+          return true;
+        },
+        [done = std::move(done)](Result<bool> r) {
+          if (r) {
+            done({});
+          } else {
+            done(Fail(r.error()));
+          }
+        });
+  }
+
+ private:
+  // A queued write: `apply` runs inside the group transaction (within its own savepoint);
+  // `finish` runs after COMMIT with whether it committed.
+  struct Task {
+    size_t weight = 1;
+    std::function<Status(Conn&)> apply;
+    std::function<void(std::optional<Error>)> finish;
+    std::string workspace_hint;
+  };
+
+  static void BindTime(Stmt& s, int idx, const std::optional<SystemTime>& t) {
+    if (t) {
+      s.Bind(idx, ToUnixMillis(*t));
+    } else {
+      s.BindNull(idx);
+    }
+  }
+
+  template <typename T>
+  Result<T> WithReader(const std::function<Result<T>(Conn&)>& fn) {
+    std::unique_ptr<Conn> conn;
+    {
+      std::unique_lock lock(readers_mu_);
+      readers_cv_.wait(lock, [&] { return !readers_.empty(); });
+      conn = std::move(readers_.back());
+      readers_.pop_back();
+    }
+    Result<T> r = fn(*conn);
+    {
+      std::lock_guard lock(readers_mu_);
+      readers_.push_back(std::move(conn));
+    }
+    readers_cv_.notify_one();
+    return r;
+  }
+
+  // Queues `apply`; `done` gets its result after COMMIT (or the failure).
+  template <typename T>
+  void Submit(size_t weight, std::function<Result<T>(Conn&)> apply, Callback<T> done) {
+    auto result = std::make_shared<std::optional<Result<T>>>();
+    Task task;
+    task.weight = weight;
+    task.apply = [apply = std::move(apply), result](Conn& c) -> Status {
+      *result = apply(c);
+      if (**result) return {};
+      return Fail((*result)->error());
+    };
+    task.finish = [result, done = std::move(done)](std::optional<Error> commit_error) {
+      if (commit_error) {
+        done(Fail(*commit_error));
+      } else if (result->has_value()) {
+        done(std::move(**result));
+      } else {
+        done(Fail(ErrorCode::kInternal, "write was not applied"));
+      }
+    };
+    std::unique_lock lock(mu_);
+    if (closed_) {
+      lock.unlock();
+      task.finish(Error{ErrorCode::kUnavailable, "the store is shutting down", {}});
+      return;
+    }
+    if (weight > 0 && queued_records_.load() + weight > options_.max_queued_records &&
+        queued_records_.load() > 0) {
+      lock.unlock();
+      task.finish(Error{ErrorCode::kUnavailable, "the write queue is full; retry shortly", {}});
+      return;
+    }
+    queued_records_ += weight;
+    queue_.push_back(std::move(task));
+    lock.unlock();
+    cv_.notify_one();
+  }
+
+  // Runs a write and waits for its commit. For low-rate admin paths only.
+  template <typename T>
+  Result<T> WriteSync(size_t weight, std::function<Result<T>(Conn&)> apply) {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<Result<T>> out;
+    Submit<T>(weight, std::move(apply), [&](Result<T> r) {
+      std::lock_guard lock(m);
+      out = std::move(r);
+      cv.notify_one();
+    });
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return out.has_value(); });
+    return std::move(*out);
+  }
+
+  void WriterLoop(std::stop_token st) {
+    std::vector<Task> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || st.stop_requested() || closed_; });
+        if (queue_.empty()) return;  // stopping and drained
+        size_t records = 0;
+        while (!queue_.empty() &&
+               (batch.empty() || records + queue_.front().weight <= options_.max_records_per_transaction)) {
+          records += queue_.front().weight;
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+      batch.clear();
+    }
+  }
+
+  void RunBatch(std::vector<Task>& batch) {
+    Conn& c = *writer_conn_;
+    std::optional<Error> commit_error;
+    if (auto s = c.Exec("BEGIN IMMEDIATE"); !s) {
+      commit_error = s.error();
+    } else {
+      for (auto& t : batch) {
+        // Each task in its own savepoint: one failing write never takes the others down.
+        seq_undo_.clear();
+        if (auto s1 = c.Exec("SAVEPOINT t"); !s1) {
+          commit_error = s1.error();
+          break;
+        }
+        Status applied = t.apply(c);
+        if (!applied) {
+          (void)c.Exec("ROLLBACK TO t");
+          for (const auto& [ws, seq] : seq_undo_) last_seq_[ws] = seq;
+        }
+        (void)c.Exec("RELEASE t");
+      }
+      if (!commit_error) {
+        if (auto s2 = c.Exec("COMMIT"); !s2) commit_error = s2.error();
+      }
+      if (commit_error) {
+        (void)c.Exec("ROLLBACK");
+        last_seq_.clear();  // reload from the database: the cached sequences were not written
+      }
+    }
+    size_t records = 0;
+    for (auto& t : batch) records += t.weight;
+    queued_records_ -= records;
+    if (!commit_error) {
+      ++transactions_;
+      records_committed_ += static_cast<long long>(records);
+    } else {
+      log::Error("group commit failed", {{"error", commit_error->message}});
+    }
+    for (auto& t : batch) t.finish(commit_error);
+    MaybePruneIdempotency();
+  }
+
+  void MaybePruneIdempotency() {
+    SystemTime now = clock_.Now();
+    if (now - last_prune_ < std::chrono::minutes(10)) return;
+    last_prune_ = now;
+    auto s = writer_conn_->Prepare("DELETE FROM idempotency_keys WHERE created_at < ?");
+    if (!s) return;
+    (*s)->Bind(1, ToUnixMillis(now - std::chrono::hours(24)));
+    (*s)->Step();
+  }
+
+  Status Migrate() {
+    Conn& c = *writer_conn_;
+    if (auto s = c.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                        "KEY, applied_at INTEGER NOT NULL)");
+        !s) {
+      return s;
+    }
+    if (auto s = c.Exec("BEGIN IMMEDIATE"); !s) return s;
+    auto cur = c.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!cur) return Fail(cur.error());
+    (*cur)->Step();
+    long long current = (*cur)->Int(0);
+    (*cur)->Reset();
+    for (const auto& m : sqlite::Migrations()) {
+      if (m.version <= current) continue;
+      if (auto s = c.Exec(std::string(m.sql).c_str()); !s) {
+        (void)c.Exec("ROLLBACK");
+        return s;
+      }
+      auto ins = c.Prepare("INSERT INTO schema_migrations(version, applied_at) VALUES(?,?)");
+      if (!ins) return Fail(ins.error());
+      (*ins)->Bind(1, m.version).Bind(2, ToUnixMillis(clock_.Now()));
+      (*ins)->Step();
+    }
+    return c.Exec("COMMIT");
+  }
+
+  // --- helpers used inside the writer --------------------------------------------------
+
+  Result<long long> MaxSequence(Conn& c, const std::string& ws) {
+    auto s = c.Prepare("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE workspace_id=?");
+    if (!s) return Fail(s.error());
+    (*s)->Bind(1, ws);
+    (*s)->Step();
+    return (*s)->Int(0);
+  }
+
+  Status AppendEvent(Conn& c, const std::string& ws, const char* type, const std::string& data,
+                     SystemTime now) {
+    auto it = last_seq_.find(ws);
+    if (it == last_seq_.end()) {
+      auto m = MaxSequence(c, ws);
+      if (!m) return Fail(m.error());
+      it = last_seq_.emplace(ws, *m).first;
+    }
+    seq_undo_.emplace(ws, it->second);  // keeps the first (pre-task) value
+    long long seq = ++it->second;
+    auto s = c.Prepare(
+        "INSERT INTO events(workspace_id, sequence, id, type, timestamp, data) VALUES(?,?,?,?,?,?)");
+    if (!s) return Fail(s.error());
+    (*s)->Bind(1, ws).Bind(2, seq).Bind(3, NewId("evt_", now, random_)).Bind(4, type);
+    (*s)->Bind(5, ToUnixMillis(now)).Bind(6, data);
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert event"));
+    return {};
+  }
+
+  Result<std::optional<Issue>> FindByKey(Conn& c, const std::string& ws, const std::string& source,
+                                         const std::string& external_id, long long* rowid) {
+    auto s = c.Prepare(std::string("SELECT ") + kIssueColumns +
+                       " FROM issues WHERE workspace_id=? AND source=? AND external_id=?");
+    if (!s) return Fail(s.error());
+    (*s)->Bind(1, ws).Bind(2, source).Bind(3, external_id);
+    int rc = (*s)->Step();
+    if (rc == SQLITE_DONE) return std::optional<Issue>{};
+    if (rc != SQLITE_ROW) return Fail(sqlite::SqliteError(c.raw(), rc, "find issue"));
+    return std::optional<Issue>{ReadIssue(**s, rowid)};
+  }
+
+  Status InsertIssue(Conn& c, const Issue& issue) {
+    auto s = c.Prepare(
+        "INSERT INTO issues(id, workspace_id, source, source_raw, external_id, title, "
+        "title_truncated, body, body_truncated, severity, status, service, environment, team, "
+        "assignee, labels, metadata, external_url, connector_id, pattern_id, occurrences, "
+        "risk_score, source_created_at, source_updated_at, first_seen_at, last_seen_at, "
+        "resolved_at, created_at, updated_at, resolution) VALUES("
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!s) return Fail(s.error());
+    BindIssue(**s, issue);
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
+    long long rowid = sqlite3_last_insert_rowid(c.raw());
+    auto f = c.Prepare("INSERT INTO issues_fts(rowid, title, body) VALUES(?,?,?)");
+    if (!f) return Fail(f.error());
+    (*f)->Bind(1, rowid).Bind(2, issue.title).Bind(3, issue.body);
+    if (int rc = (*f)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "index issue"));
+    return {};
+  }
+
+  // Writes every column of `issue` (row `rowid`); `before` holds the old title/body for the
+  // full-text index (nullptr: re-index unconditionally).
+  Status UpdateIssue(Conn& c, const Issue& issue, long long rowid, const Issue* before) {
+    auto s = c.Prepare(
+        "UPDATE issues SET id=?1, workspace_id=?2, source=?3, source_raw=?4, external_id=?5, "
+        "title=?6, title_truncated=?7, body=?8, body_truncated=?9, severity=?10, status=?11, "
+        "service=?12, environment=?13, team=?14, assignee=?15, labels=?16, metadata=?17, "
+        "external_url=?18, connector_id=?19, pattern_id=?20, occurrences=?21, risk_score=?22, "
+        "source_created_at=?23, source_updated_at=?24, first_seen_at=?25, last_seen_at=?26, "
+        "resolved_at=?27, created_at=?28, updated_at=?29, resolution=?30 WHERE rowid=?31");
+    if (!s) return Fail(s.error());
+    BindIssue(**s, issue);
+    (*s)->Bind(31, rowid);
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "update issue"));
+    if (before && before->title == issue.title && before->body == issue.body) return {};
+    // External-content FTS: remove the old terms, add the new ones.
+    auto old_title = before ? before->title : issue.title;
+    auto old_body = before ? before->body : issue.body;
+    auto d = c.Prepare("INSERT INTO issues_fts(issues_fts, rowid, title, body) VALUES('delete',?,?,?)");
+    if (!d) return Fail(d.error());
+    (*d)->Bind(1, rowid).Bind(2, old_title).Bind(3, old_body);
+    if (int rc = (*d)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "unindex"));
+    auto f = c.Prepare("INSERT INTO issues_fts(rowid, title, body) VALUES(?,?,?)");
+    if (!f) return Fail(f.error());
+    (*f)->Bind(1, rowid).Bind(2, issue.title).Bind(3, issue.body);
+    if (int rc = (*f)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "reindex"));
+    return {};
+  }
+
+  Result<UpsertOutcome> Upsert(Conn& c, const std::string& ws, const IssueRecord& r) {
+    long long rowid = 0;
+    auto existing = FindByKey(c, ws, r.source, r.external_id, &rowid);
+    if (!existing) return Fail(existing.error());
+    SystemTime now = clock_.Now();
+    UpsertOutcome out;
+    if (*existing) {
+      Issue before = **existing;
+      Issue& issue = **existing;
+      bool resolved_now = MergeRecord(issue, r, now);
+      if (auto s = UpdateIssue(c, issue, rowid, &before); !s) return Fail(s.error());
+      if (auto s = AppendEvent(c, ws, resolved_now ? "issue.resolved" : "issue.updated",
+                               IssueEventData(issue, true), now);
+          !s) {
+        return Fail(s.error());
+      }
+      out.issue_id = issue.id;
+      out.pattern_id = issue.pattern_id;
+      out.deduplicated = true;
+      out.status = issue.status;
+      out.severity = issue.severity;
+      out.title = issue.title;
+      return out;
+    }
+    Issue issue = NewIssue(ws, r, NewId("iss_", now, random_), now);
+    if (auto s = InsertIssue(c, issue); !s) return Fail(s.error());
+    if (auto s = AppendEvent(c, ws, "issue.created", IssueEventData(issue, false), now); !s) {
+      return Fail(s.error());
+    }
+    out.issue_id = issue.id;
+    out.pattern_id = issue.pattern_id;
+    out.status = issue.status;
+    out.severity = issue.severity;
+    out.title = issue.title;
+    return out;
+  }
+
+  Result<Issue> ReadIssueById(Conn& c, const std::string& ws, const std::string& id,
+                              long long* rowid = nullptr) {
+    auto s = c.Prepare(std::string("SELECT ") + kIssueColumns +
+                       " FROM issues WHERE id=? AND workspace_id=?");
+    if (!s) return Fail(s.error());
+    (*s)->Bind(1, id).Bind(2, ws);
+    int rc = (*s)->Step();
+    if (rc == SQLITE_DONE) return Fail(ErrorCode::kNotFound, "issue not found");
+    if (rc != SQLITE_ROW) return Fail(sqlite::SqliteError(c.raw(), rc, "get issue"));
+    return ReadIssue(**s, rowid);
+  }
+
+  Result<model::ApiToken> ReadTokenById(Conn& c, const std::string& ws, const std::string& id) {
+    auto s = c.Prepare(std::string("SELECT ") + kTokenColumns +
+                       " FROM api_tokens WHERE id=? AND workspace_id=?");
+    if (!s) return Fail(s.error());
+    (*s)->Bind(1, id).Bind(2, ws);
+    if ((*s)->Step() != SQLITE_ROW) return Fail(ErrorCode::kNotFound, "token not found");
+    return ReadToken(**s);
+  }
+
+  Result<Issue> ApplyPatch(Conn& c, const std::string& ws, const std::string& id,
+                           const IssuePatch& p) {
+    long long rowid = 0;
+    auto issue = ReadIssueById(c, ws, id, &rowid);
+    if (!issue) return issue;
+    Issue before = *issue;
+    SystemTime now = clock_.Now();
+    model::IssueStatus old_status = issue->status;
+    if (p.status) issue->status = *p.status;
+    if (p.severity) issue->severity = *p.severity;
+    if (p.assignee) issue->assignee = *p.assignee;
+    if (p.team) issue->team = *p.team;
+    if (p.labels) issue->labels = *p.labels;
+    if (p.pattern_id) issue->pattern_id = *p.pattern_id;
+    bool closed_now = (issue->status == model::IssueStatus::kResolved ||
+                       issue->status == model::IssueStatus::kClosed) &&
+                      old_status != model::IssueStatus::kResolved &&
+                      old_status != model::IssueStatus::kClosed;
+    if (closed_now) issue->resolved_at = now;
+    if (issue->status == model::IssueStatus::kOpen ||
+        issue->status == model::IssueStatus::kInProgress) {
+      issue->resolved_at.reset();
+    }
+    issue->updated_at = now;
+    if (auto s = UpdateIssue(c, *issue, rowid, &before); !s) return Fail(s.error());
+    if (auto s = AppendEvent(c, ws, closed_now ? "issue.resolved" : "issue.updated",
+                             IssueEventData(*issue, false), now);
+        !s) {
+      return Fail(s.error());
+    }
+    return issue;
+  }
+
+  static const char* SortColumn(IssueSort s) {
+    switch (s) {
+      case IssueSort::kCreatedAt: return "created_at";
+      case IssueSort::kLastSeenAt: return "last_seen_at";
+      case IssueSort::kSeverity: return "severity";
+      case IssueSort::kRiskScore: return "risk_score";
+    }
+    return "created_at";
+  }
+
+  Result<IssuePage> List(Conn& c, const std::string& ws, const IssueQuery& q) {
+    std::string where = " WHERE i.workspace_id=?";
+    std::vector<std::function<void(Stmt&, int)>> binds;
+    auto add_text = [&](const char* clause, std::string value) {
+      where += clause;
+      binds.push_back([v = std::move(value)](Stmt& s, int i) { s.Bind(i, v); });
+    };
+    auto add_int = [&](const char* clause, long long value) {
+      where += clause;
+      binds.push_back([value](Stmt& s, int i) { s.Bind(i, value); });
+    };
+    if (q.status) add_text(" AND i.status=?", model::IssueStatusName(*q.status));
+    if (q.severity) add_int(" AND i.severity=?", static_cast<long long>(*q.severity));
+    if (!q.source.empty()) add_text(" AND i.source=?", q.source);
+    if (!q.service.empty()) add_text(" AND i.service=?", q.service);
+    if (!q.team.empty()) add_text(" AND i.team=?", q.team);
+    if (!q.pattern_id.empty()) add_text(" AND i.pattern_id=?", q.pattern_id);
+    if (!q.connector_id.empty()) add_text(" AND i.connector_id=?", q.connector_id);
+    if (q.created_after) add_int(" AND i.created_at>?", ToUnixMillis(*q.created_after));
+    if (q.created_before) add_int(" AND i.created_at<?", ToUnixMillis(*q.created_before));
+    std::string from = " FROM issues i";
+    if (!q.q.empty()) {
+      std::string fts = FtsQuery(q.q);
+      if (fts.empty()) return IssuePage{};
+      from += " JOIN issues_fts f ON f.rowid = i.rowid";
+      add_text(" AND issues_fts MATCH ?", fts);
+    }
+    // Count before the keyset condition: the total of the whole filtered list.
+    long long total = 0;
+    {
+      auto s = c.Prepare("SELECT COUNT(*)" + from + where);
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, ws);
+      for (size_t k = 0; k < binds.size(); ++k) binds[k](**s, static_cast<int>(k) + 2);
+      if ((*s)->Step() == SQLITE_ROW) total = (*s)->Int(0);
+    }
+    const char* col = SortColumn(q.sort);
+    const char* cmp = q.descending ? "<" : ">";
+    const char* dir = q.descending ? " DESC" : " ASC";
+    std::string keyset;
+    if (q.after_value) {
+      keyset = std::string(" AND (i.") + col + cmp + "? OR (i." + col + "=? AND i.id" + cmp + "?))";
+    }
+    // kIssueColumns are unqualified; qualify them for the join.
+    std::string cols;
+    {
+      std::string all = kIssueColumns;
+      size_t start = 0;
+      while (start < all.size()) {
+        size_t end = all.find(',', start);
+        if (end == std::string::npos) end = all.size();
+        std::string name = all.substr(start, end - start);
+        while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+        if (!cols.empty()) cols += ", ";
+        cols += "i." + name;
+        start = end + 1;
+      }
+    }
+    std::string sql = "SELECT " + cols + from + where + keyset + " ORDER BY i." + col + dir + ", i.id" + dir +
+          " LIMIT ?";
+    auto s = c.Prepare(sql);
+    if (!s) return Fail(s.error());
+    Stmt& st = **s;
+    int idx = 1;
+    st.Bind(idx++, ws);
+    for (auto& b : binds) b(st, idx++);
+    if (q.after_value) {
+      bool is_real = q.sort == IssueSort::kRiskScore;
+      for (int rep = 0; rep < 2; ++rep) {
+        if (is_real) {
+          st.Bind(idx++, std::strtod(q.after_value->c_str(), nullptr));
+        } else {
+          st.Bind(idx++, std::strtoll(q.after_value->c_str(), nullptr, 10));
+        }
+      }
+      st.Bind(idx++, q.after_id);
+    }
+    int limit = std::clamp(q.limit, 1, 100);
+    st.Bind(idx++, limit + 1);
+    IssuePage page;
+    page.total = total;
+    while (st.Step() == SQLITE_ROW) page.items.push_back(ReadIssue(st));
+    if (static_cast<int>(page.items.size()) > limit) {
+      page.items.pop_back();
+      page.has_more = true;
+    }
+    return page;
+  }
+
+  const std::string path_;
+  const StoreOptions options_;
+  const Clock& clock_;
+  Random& random_;
+
+  std::unique_ptr<Conn> writer_conn_;  // used only by the writer thread after Init
+  // Writer-thread state: the last event sequence per workspace, and the values to restore
+  // when the current task's savepoint rolls back.
+  std::unordered_map<std::string, long long> last_seq_;
+  std::map<std::string, long long> seq_undo_;
+  SystemTime last_prune_{};
+
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Conn>> readers_;  // guarded by readers_mu_
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;  // guarded by mu_
+  std::atomic<bool> closed_{false};
+  std::atomic<size_t> queued_records_{0};
+  std::atomic<long long> transactions_{0};
+  std::atomic<long long> records_committed_{0};
+  std::jthread writer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const StoreOptions& options,
+                                               const Clock& clock, Random& random) {
+  auto store = std::make_unique<SqliteStore>(path, options, clock, random);
+  if (auto s = store->Init(); !s) return Fail(s.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace causeloop::store
