@@ -52,10 +52,13 @@ inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {
 inline tl::unexpected<Error> Fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
 
 // A validation error naming the offending field.
-inline tl::unexpected<Error> FailField(std::string field, std::string message) {
+inline Error FieldError(std::string field, std::string message) {
   Error e{ErrorCode::kValidation, message, {}};
   e.details.emplace_back(std::move(field), std::move(message));
-  return tl::unexpected<Error>(std::move(e));
+  return e;
+}
+inline tl::unexpected<Error> FailField(std::string field, std::string message) {
+  return tl::unexpected<Error>(FieldError(std::move(field), std::move(message)));
 }
 
 // The wire name of a code ("validation_error", …).

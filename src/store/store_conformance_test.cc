@@ -90,6 +90,16 @@ TYPED_TEST_SUITE(StoreConformanceTest, Backends);
 
 TYPED_TEST(StoreConformanceTest, IsReadyAfterOpen) { EXPECT_TRUE(this->store_->Ready()); }
 
+TYPED_TEST(StoreConformanceTest, ReadsSeeEveryCommittedWrite) {
+  // Every read connection is used once so that a stale snapshot anywhere would show.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_TRUE(*this->store_->HasOrganizations());
+    EXPECT_TRUE(this->store_->GetWorkspace(this->ws_));
+  }
+  std::string ws = this->MakeWorkspace();
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(this->store_->GetWorkspace(ws)) << i;
+}
+
 TYPED_TEST(StoreConformanceTest, ResentKeyUpdatesOneIssueAndCountsOccurrences) {
   auto first = this->Ingest(this->ws_, {Rec("jira", "K-1", "Disk full")});
   this->clock_.Advance(Millis(5000));

@@ -34,6 +34,7 @@ Result<Stmt*> Conn::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second->Reset();
+    used_.push_back(it->second.get());
     return it->second.get();
   }
   sqlite3_stmt* s = nullptr;
@@ -41,6 +42,7 @@ Result<Stmt*> Conn::Prepare(const std::string& sql) {
                               SQLITE_PREPARE_PERSISTENT, &s, nullptr);
   if (rc != SQLITE_OK) return Fail(SqliteError(db_, rc, "prepare"));
   auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Stmt>(s));
+  used_.push_back(pos->second.get());
   return pos->second.get();
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/result.h"
 
@@ -88,6 +89,12 @@ class Conn {
   // A cached prepared statement for `sql`, reset and unbound. Errors only on bad SQL.
   Result<Stmt*> Prepare(const std::string& sql);
   Status Exec(const char* sql);
+  // Resets every statement handed out since the last call. An un-reset statement that
+  // returned a row keeps its read transaction (and so a stale snapshot) open.
+  void ResetUsed() {
+    for (Stmt* s : used_) s->Reset();
+    used_.clear();
+  }
   [[nodiscard]] std::string LastError() const { return sqlite3_errmsg(db_); }
   sqlite3* raw() { return db_; }
 
@@ -95,6 +102,7 @@ class Conn {
   explicit Conn(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
+  std::vector<Stmt*> used_;
 };
 
 // kUnavailable for busy/locked/IO failures, kInternal for the rest.

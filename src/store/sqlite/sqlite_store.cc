@@ -742,6 +742,7 @@ class SqliteStore final : public Store {
       readers_.pop_back();
     }
     Result<T> r = fn(*conn);
+    conn->ResetUsed();
     {
       std::lock_guard lock(readers_mu_);
       readers_.push_back(std::move(conn));
@@ -861,8 +862,10 @@ class SqliteStore final : public Store {
     } else {
       log::Error("group commit failed", {{"error", commit_error->message}});
     }
+    c.ResetUsed();
     for (auto& t : batch) t.finish(commit_error);
     MaybePruneIdempotency();
+    c.ResetUsed();
   }
 
   void MaybePruneIdempotency() {

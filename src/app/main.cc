@@ -1,0 +1,301 @@
+// The causeloop binary: the composition root. Only this module picks concrete
+// implementations (real clock, SQLite, the Beast server) and reads the environment.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app/bootstrap.h"
+#include "app/config.h"
+#include "app/import.h"
+#include "auth/crypto.h"
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "http/api/api.h"
+#include "http/api/idempotency.h"
+#include "http/server.h"
+#include "store/sqlite/sqlite_store.h"
+
+#ifndef CAUSELOOP_VERSION
+#define CAUSELOOP_VERSION "0.0.0"
+#endif
+
+namespace causeloop::app {
+namespace {
+
+constexpr const char* kUsage = R"(causeloop — finds the patterns behind recurring failures
+
+Usage:
+  causeloop serve [settings]                 run the API server (SQLite under --data-dir by default)
+  causeloop admin bootstrap [--data-dir DIR] [--name N]
+                                             create an organization, a workspace and a token with
+                                             every scope; prints {"organization_id","workspace_id","token"}
+  causeloop admin create-token [--data-dir DIR] --workspace ID --scopes a,b [--name N]
+                                             prints {"id","token"}
+  causeloop import FILE.jsonl --workspace ID [--data-dir DIR] [--batch-size N]
+                                             bulk-load canonical records (one JSON object a line)
+  causeloop version                          print the version
+  causeloop help | --help                    this text
+
+)";
+
+int Usage(int code) {
+  std::fputs(kUsage, code == 0 ? stdout : stderr);
+  std::fputs(SettingsHelp().c_str(), code == 0 ? stdout : stderr);
+  return code;
+}
+
+int Die(const std::string& message) {
+  log::Error(message);
+  std::fprintf(stderr, "causeloop: %s\n", message.c_str());
+  return 1;
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const Config& config, const Clock& clock,
+                                                Random& random) {
+  if (!config.Get("--database-url").empty()) {
+    return Fail(ErrorCode::kUnavailable,
+                "--database-url: the PostgreSQL backend is not available in this build yet; "
+                "omit it to use the embedded SQLite store");
+  }
+  std::string dir = config.Get("--data-dir");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(ErrorCode::kUnavailable, "cannot create data directory " + dir);
+  store::StoreOptions options;
+  auto queued = config.GetInt("--max-queued-records");
+  if (!queued) return Fail(queued.error());
+  options.max_queued_records = static_cast<size_t>(std::max(1LL, *queued));
+  return store::OpenSqliteStore(dir + "/causeloop.db", options, clock, random);
+}
+
+std::string BootstrapJson(const Bootstrapped& b) {
+  JsonWriter w;
+  w.BeginObject().Field("organization_id", b.organization_id);
+  w.Field("workspace_id", b.workspace_id).Field("token", b.token).EndObject();
+  return w.Take();
+}
+
+bool WritePortFile(const std::string& path, uint16_t port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    out << port << "\n";
+    if (!out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int Serve(const Config& config) {
+  // Signals are taken synchronously by this thread (sigwait); every thread started below
+  // inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::string level = config.Get("--log-level");
+  log::SetLevel(level == "debug" ? log::Level::kDebug
+                : level == "warn" ? log::Level::kWarn
+                : level == "error" ? log::Level::kError
+                                   : log::Level::kInfo);
+
+  RealClock clock;
+  SecureRandom random;
+  auto store = OpenStore(config, clock, random);
+  if (!store) return Die(store.error().message);
+  auto master = LoadOrCreateMasterKey(config.Get("--data-dir"), config.Get("--master-key"), random);
+  if (!master) return Die(master.error().message);
+  auth::CursorSigner cursors(std::string(auth::AsChars(auth::HmacSha256(*master, "causeloop cursor v1"))));
+
+  ingest::Ingestor ingestor(**store, clock, random);
+  http::api::TokenAuthenticator tokens(**store, clock);
+  http::api::StoreIdempotency idempotency(**store, clock);
+  http::Metrics metrics;
+  http::Router router;
+  http::api::ApiContext ctx{**store, ingestor, tokens, cursors, metrics, clock, random,
+                            CAUSELOOP_VERSION};
+  http::api::RegisterRoutes(router, ctx);
+
+  auto has_orgs = (*store)->HasOrganizations();
+  if (!has_orgs) return Die(has_orgs.error().message);
+  std::optional<Bootstrapped> first;
+  if (!*has_orgs) {
+    auto b = BootstrapWorkspace(**store, clock, random, "default");
+    if (!b) return Die(b.error().message);
+    first = *b;
+  }
+
+  http::ServerOptions options;
+  std::string listen = config.Get("--listen");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Die("--listen must be HOST:PORT");
+  options.host = listen.substr(0, colon);
+  if (options.host.size() > 2 && options.host.front() == '[') {
+    options.host = options.host.substr(1, options.host.size() - 2);
+  }
+  options.port = static_cast<uint16_t>(std::atoi(listen.substr(colon + 1).c_str()));
+  auto threads = config.GetInt("--io-threads");
+  auto per_token = config.GetInt("--rate-limit-per-token");
+  auto per_ip = config.GetInt("--rate-limit-per-ip");
+  for (const auto* r : {&threads, &per_token, &per_ip}) {
+    if (!*r) return Die(r->error().message);
+  }
+  options.io_threads = static_cast<int>(std::max(1LL, *threads));
+  options.rate_limit_per_token_per_minute = std::max(0LL, *per_token);
+  options.rate_limit_per_ip_per_minute = std::max(0LL, *per_ip);
+
+  auto server = http::Server::Create(options, router, tokens, &idempotency, metrics, clock);
+  if (!server) return Die(server.error().message);
+  (*server)->Start();
+  uint16_t port = (*server)->port();
+  std::string url = "http://" + (options.host.find(':') != std::string::npos
+                                     ? "[" + options.host + "]"
+                                     : options.host) +
+                    ":" + std::to_string(port);
+  log::Info("listening", {{"url", url}, {"version", CAUSELOOP_VERSION}});
+  std::printf("Causeloop %s is listening on %s\n", CAUSELOOP_VERSION, url.c_str());
+  if (first) {
+    std::printf(
+        "First start: created organization %s and workspace %s.\n"
+        "Admin token (shown once, keep it safe):\n  %s\n"
+        "Try: curl -H 'Authorization: Bearer %s' %s/v1/issues\n",
+        first->organization_id.c_str(), first->workspace_id.c_str(), first->token.c_str(),
+        first->token.c_str(), url.c_str());
+  }
+  std::fflush(stdout);
+  std::string port_file = config.Get("--port-file");
+  if (!port_file.empty() && !WritePortFile(port_file, port)) {
+    return Die("cannot write --port-file " + port_file);
+  }
+
+  // last_used_at is written in the background, once a second, never on the request path.
+  std::jthread toucher([&tokens](std::stop_token st) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    while (!st.stop_requested()) {
+      cv.wait_for(lock, st, std::chrono::seconds(1), [] { return false; });
+      tokens.FlushLastUsed();
+    }
+  });
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->Stop();  // stop accepting, finish in-flight requests
+  toucher.request_stop();
+  toucher.join();
+  tokens.FlushLastUsed();
+  (*store)->Close();  // commit whatever is queued
+  log::Info("stopped");
+  return 0;
+}
+
+int AdminBootstrap(const Config& config) {
+  RealClock clock;
+  SecureRandom random;
+  auto store = OpenStore(config, clock, random);
+  if (!store) return Die(store.error().message);
+  std::string name = config.Get("--name");
+  auto b = BootstrapWorkspace(**store, clock, random, name.empty() ? "default" : name);
+  if (!b) return Die(b.error().message);
+  (*store)->Close();
+  std::printf("%s\n", BootstrapJson(*b).c_str());
+  return 0;
+}
+
+int AdminCreateToken(const Config& config) {
+  RealClock clock;
+  SecureRandom random;
+  std::string ws = config.Get("--workspace");
+  std::string scopes_arg = config.Get("--scopes");
+  if (ws.empty() || scopes_arg.empty()) return Die("--workspace and --scopes are required");
+  std::vector<std::string> scopes;
+  size_t start = 0;
+  while (start <= scopes_arg.size()) {
+    size_t end = scopes_arg.find(',', start);
+    if (end == std::string::npos) end = scopes_arg.size();
+    if (end > start) scopes.push_back(scopes_arg.substr(start, end - start));
+    start = end + 1;
+  }
+  auto store = OpenStore(config, clock, random);
+  if (!store) return Die(store.error().message);
+  auto t = CreateToken(**store, clock, random, ws, scopes, config.Get("--name"));
+  if (!t) return Die(t.error().message);
+  (*store)->Close();
+  JsonWriter w;
+  w.BeginObject().Field("id", t->id).Field("token", t->token).EndObject();
+  std::printf("%s\n", w.str().c_str());
+  return 0;
+}
+
+int Import(const Config& config) {
+  if (config.positional().empty()) return Die("import needs a FILE");
+  std::string ws = config.Get("--workspace");
+  if (ws.empty()) return Die("--workspace is required");
+  auto batch = config.GetInt("--batch-size");
+  if (!batch || *batch < 1 || *batch > 5000) return Die("--batch-size must be 1 to 5000");
+  RealClock clock;
+  SecureRandom random;
+  auto store = OpenStore(config, clock, random);
+  if (!store) return Die(store.error().message);
+  if (auto w = (*store)->GetWorkspace(ws); !w) return Die("no workspace " + ws);
+  ingest::Ingestor ingestor(**store, clock, random);
+  auto summary = ImportJsonl(config.positional().front(), ws, ingestor,
+                             static_cast<size_t>(*batch), isatty(2) != 0);
+  (*store)->Close();
+  if (!summary) return Die(summary.error().message);
+  JsonWriter w;
+  w.BeginObject().Field("lines", summary->lines).Field("accepted", summary->accepted);
+  w.Field("rejected", summary->rejected).Field("created", summary->created);
+  w.Field("deduplicated", summary->deduplicated).EndObject();
+  std::printf("%s\n", w.str().c_str());
+  return summary->rejected > 0 ? 3 : 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    return Usage(args.empty() ? 2 : 0);
+  }
+  std::string command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "version" || command == "--version") {
+    std::printf("causeloop %s\n", CAUSELOOP_VERSION);
+    return 0;
+  }
+  if (command == "admin") {
+    if (rest.empty()) return Usage(2);
+    command += " " + rest[0];
+    rest.erase(rest.begin());
+  }
+  auto config = Config::Parse(rest);
+  if (!config) {
+    std::fprintf(stderr, "causeloop: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  if (config->help()) return Usage(0);
+  if (command == "serve") return Serve(*config);
+  if (command == "admin bootstrap") return AdminBootstrap(*config);
+  if (command == "admin create-token") return AdminCreateToken(*config);
+  if (command == "import") return Import(*config);
+  std::fprintf(stderr, "causeloop: unknown command '%s'\n\n", command.c_str());
+  return Usage(2);
+}
+
+}  // namespace causeloop::app
+
+int main(int argc, char** argv) { return causeloop::app::Main(argc, argv); }

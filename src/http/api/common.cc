@@ -1,0 +1,46 @@
+#include "http/api/common.h"
+
+#include <charconv>
+
+namespace causeloop::http::api {
+
+Result<int> ParseLimit(const Request& req, int def, int max) {
+  auto v = req.Query("limit");
+  if (!v) return def;
+  int n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size() || n < 1 || n > max) {
+    return FailField("limit", "limit must be an integer from 1 to " + std::to_string(max));
+  }
+  return n;
+}
+
+Status OptString(simdjson::dom::object obj, std::string_view key, std::optional<std::string>& out,
+                 size_t max_len) {
+  simdjson::dom::element e;
+  if (obj.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return {};
+  std::string_view s;
+  if (e.get(s) != simdjson::SUCCESS) return FailField(std::string(key), "must be a string");
+  if (s.size() > max_len) {
+    return FailField(std::string(key), "must be at most " + std::to_string(max_len) + " bytes");
+  }
+  out = std::string(s);
+  return {};
+}
+
+Status OptInt(simdjson::dom::object obj, std::string_view key, std::optional<long long>& out) {
+  simdjson::dom::element e;
+  if (obj.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return {};
+  int64_t v;
+  if (e.get(v) != simdjson::SUCCESS) return FailField(std::string(key), "must be an integer");
+  out = v;
+  return {};
+}
+
+Result<simdjson::dom::object> RequireObject(simdjson::dom::element e) {
+  simdjson::dom::object o;
+  if (e.get(o) != simdjson::SUCCESS) return FailField("body", "the body must be a JSON object");
+  return o;
+}
+
+}  // namespace causeloop::http::api

@@ -1,0 +1,58 @@
+#pragma once
+// Helpers shared by the handlers: replies, list envelopes, query and body field decoding.
+
+#include <simdjson.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/json_writer.h"
+#include "core/result.h"
+#include "http/types.h"
+
+namespace causeloop::http::api {
+
+// Sends `r` on success, the error envelope otherwise.
+inline void Reply(const Request& req, const Responder& respond, Result<Response> r) {
+  if (r) {
+    respond(std::move(*r));
+  } else {
+    respond(ErrorResponse(r.error(), req.request_id));
+  }
+}
+
+inline void ReplyError(const Request& req, const Responder& respond, const Error& e) {
+  respond(ErrorResponse(e, req.request_id));
+}
+
+// ?limit= within [1, max], default `def`.
+Result<int> ParseLimit(const Request& req, int def = 25, int max = 100);
+
+// Writes {"data": <items written by fill>, "page": {...}}.
+template <typename Fill>
+std::string ListEnvelope(Fill&& fill, const std::string& next_cursor, bool has_more,
+                         long long total) {
+  JsonWriter w;
+  w.BeginObject().Key("data").BeginArray();
+  fill(w);
+  w.EndArray();
+  w.Key("page").BeginObject();
+  w.FieldOrNull("next_cursor", next_cursor);
+  w.Field("has_more", has_more);
+  w.Field("total", total);
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
+// Body decoding helpers: each returns a field validation error naming `key`.
+// Absent or null leaves `out` untouched.
+Status OptString(simdjson::dom::object obj, std::string_view key, std::optional<std::string>& out,
+                 size_t max_len = 1000);
+Status OptInt(simdjson::dom::object obj, std::string_view key, std::optional<long long>& out);
+Result<simdjson::dom::object> RequireObject(simdjson::dom::element e);
+
+// The requesting principal (the server guarantees one on authenticated routes).
+inline const Principal& Who(const Request& req) { return *req.principal; }
+
+}  // namespace causeloop::http::api

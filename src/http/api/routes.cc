@@ -1,0 +1,46 @@
+#include "http/api/api.h"
+#include "http/api/handlers.h"
+
+namespace causeloop::http::api {
+
+void RegisterRoutes(Router& router, ApiContext& ctx) {
+  using M = Method;
+  auto bind = [&ctx](void (*fn)(ApiContext&, const Request&, Responder)) -> Handler {
+    return [&ctx, fn](const Request& req, Responder respond) { fn(ctx, req, std::move(respond)); };
+  };
+  auto open = RouteOptions{.scope = "", .authenticate = false, .idempotent = false};
+  auto scoped = [](std::string scope, size_t max_body = kMaxSingleBody) {
+    return RouteOptions{.scope = std::move(scope), .authenticate = true,
+                        .max_body_bytes = max_body, .idempotent = true};
+  };
+
+  router.Add(M::kGet, "/health", open, bind(GetHealth));
+  router.Add(M::kGet, "/ready", open, bind(GetReady));
+  router.Add(M::kGet, "/metrics", open, bind(GetMetrics));
+  router.Add(M::kGet, "/openapi.json", open, bind(GetOpenApi));
+
+  router.Add(M::kGet, "/v1/api-tokens/scopes", scoped("tokens:admin"), bind(GetScopes));
+  router.Add(M::kPost, "/v1/api-tokens", scoped("tokens:admin"), bind(PostToken));
+  router.Add(M::kGet, "/v1/api-tokens", scoped("tokens:admin"), bind(ListTokens));
+  router.Add(M::kPost, "/v1/api-tokens/{id}/rotate", scoped("tokens:admin"), bind(RotateToken));
+  router.Add(M::kDelete, "/v1/api-tokens/{id}", scoped("tokens:admin"), bind(DeleteToken));
+
+  router.Add(M::kPost, "/v1/ingest/events", scoped("ingest:write"), bind(PostIngestEvent));
+  router.Add(M::kPost, "/v1/ingest/batch", scoped("ingest:write", kMaxBatchBody),
+             bind(PostIngestBatch));
+  router.Add(M::kGet, "/v1/ingest/status/{job_id}", scoped("ingest:write"),
+             bind(GetIngestStatus));
+  router.Add(M::kPost, "/v1/ingest/{source}/issues", scoped("ingest:write"),
+             bind(PostIngestNative));
+
+  router.Add(M::kGet, "/v1/issues", scoped("issues:read"), bind(ListIssues));
+  router.Add(M::kPost, "/v1/issues", scoped("issues:write"), bind(PostIssue));
+  router.Add(M::kPost, "/v1/issues/bulk", scoped("issues:write"), bind(BulkIssues));
+  router.Add(M::kGet, "/v1/issues/{id}", scoped("issues:read"), bind(GetIssue));
+  router.Add(M::kPatch, "/v1/issues/{id}", scoped("issues:write"), bind(PatchIssue));
+  router.Add(M::kPost, "/v1/issues/{id}/resolve", scoped("issues:write"), bind(ResolveIssue));
+
+  router.Add(M::kGet, "/v1/events", scoped("events:read"), bind(ListEvents));
+}
+
+}  // namespace causeloop::http::api

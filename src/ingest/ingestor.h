@@ -1,0 +1,61 @@
+#pragma once
+// The ingest use case: decoded records → dedup upsert + events + job row in one group commit.
+
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "model/issue.h"
+#include "store/store.h"
+
+namespace causeloop::ingest {
+
+struct Rejection {
+  int index = 0;
+  std::string reason;
+  std::string field;
+};
+
+struct RecordResult {
+  int index = 0;
+  std::string issue_id;
+  std::string pattern_id;  // empty until clustering lands
+  bool deduplicated = false;
+  model::IssueStatus status = model::IssueStatus::kOpen;
+  model::Severity severity = model::Severity::kP3;
+  std::string title;
+};
+
+struct Outcome {
+  long long accepted = 0;
+  std::vector<Rejection> rejected;
+  std::vector<RecordResult> results;
+  std::string job_id;
+};
+
+// A record as decoded by a door (API, native shape, webhook): either a record or the reason
+// it was rejected, at its position in the request.
+struct Decoded {
+  int index = 0;
+  Result<model::IssueRecord> record;
+};
+
+// Thread-safe.
+class Ingestor {
+ public:
+  Ingestor(store::Store& store, const Clock& clock, Random& random)
+      : store_(store), clock_(clock), random_(random) {}
+
+  // Stores every accepted record (one transaction), records the job, and calls `done` after
+  // COMMIT. kUnavailable when the store's queue is full (nothing stored).
+  void Ingest(const std::string& workspace_id, std::vector<Decoded> decoded,
+              std::string connector_id, store::Callback<Outcome> done);
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+}  // namespace causeloop::ingest
