@@ -26,7 +26,14 @@ Result<std::optional<SystemTime>> ReadTime(const ObjectView& alert, std::string_
 Result<model::IssueRecord> NativeAlertmanager(simdjson::dom::element payload) {
   CAUSELOOP_TRY_ASSIGN(alert, ObjectView::Root(payload));
   CAUSELOOP_TRY_ASSIGN(labels, alert.Object("labels"));
-  if (!labels) return Fail(FieldError("labels", "an Alertmanager alert needs its labels"));
+  if (!labels) {
+    if (alert.Has("alerts")) {
+      return Fail(FieldError("alerts",
+                             "this is a whole webhook notification; send each element of "
+                             "alerts[] as its own record"));
+    }
+    return Fail(FieldError("labels", "an Alertmanager alert needs its labels"));
+  }
 
   model::IssueRecord r;
   for (auto field : labels->raw()) {
