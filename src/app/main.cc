@@ -111,14 +111,15 @@ int Serve(const Config& config) {
                                    : log::Level::kInfo);
 
   RealClock clock;
-  SecureRandom random;
-  auto store = OpenStore(config, clock, random);
+  SecureRandom random;     // tokens, secrets, keys
+  FastRandom id_random;    // ids
+  auto store = OpenStore(config, clock, id_random);
   if (!store) return Die(store.error().message);
   auto master = LoadOrCreateMasterKey(config.Get("--data-dir"), config.Get("--master-key"), random);
   if (!master) return Die(master.error().message);
   auth::CursorSigner cursors(std::string(auth::AsChars(auth::HmacSha256(*master, "causeloop cursor v1"))));
 
-  ingest::Ingestor ingestor(**store, clock, random);
+  ingest::Ingestor ingestor(**store, clock, id_random);
   http::api::TokenAuthenticator tokens(**store, clock);
   http::api::StoreIdempotency idempotency(**store, clock);
   http::Metrics metrics;

@@ -30,6 +30,19 @@ class SecureRandom final : public Random {
   void Fill(std::span<unsigned char> out) override;
 };
 
+// A fast generator (xoshiro256**) seeded from SecureRandom: for ids, jitter and sampling,
+// where values must be unique and unpredictable enough but not secret. Never for tokens or
+// secrets. Thread-safe.
+class FastRandom final : public Random {
+ public:
+  FastRandom();
+  void Fill(std::span<unsigned char> out) override;
+
+ private:
+  std::mutex mu_;
+  uint64_t s_[4];  // guarded by mu_
+};
+
 // Deterministic, for tests only.
 class SeededRandom final : public Random {
  public:

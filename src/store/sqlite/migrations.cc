@@ -73,7 +73,8 @@ CREATE INDEX issues_created ON issues(workspace_id, created_at, id);
 CREATE INDEX issues_last_seen ON issues(workspace_id, last_seen_at, id);
 CREATE INDEX issues_severity ON issues(workspace_id, severity, id);
 CREATE INDEX issues_pattern ON issues(workspace_id, pattern_id);
-CREATE VIRTUAL TABLE issues_fts USING fts5(title, body, content='issues', content_rowid='rowid');
+CREATE VIRTUAL TABLE issues_fts USING fts5(title, body, content='issues', content_rowid='rowid',
+  detail=none);
 
 CREATE TABLE events (
   workspace_id TEXT NOT NULL,

@@ -44,10 +44,17 @@ std::string EncodeLabels(const std::map<std::string, std::string>& labels) {
   return w.Take();
 }
 
+// One parser per thread: constructing a parser allocates its buffers, far more than a
+// small column costs to parse.
+simdjson::dom::parser& ColumnParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
 std::map<std::string, std::string> DecodeLabels(const std::string& json) {
   std::map<std::string, std::string> out;
-  if (json.empty()) return out;
-  simdjson::dom::parser parser;
+  if (json.empty() || json == "{}") return out;
+  simdjson::dom::parser& parser = ColumnParser();
   simdjson::dom::object obj;
   if (parser.parse(json).get(obj) != simdjson::SUCCESS) return out;
   for (auto field : obj) {
@@ -68,7 +75,7 @@ std::string EncodeResolution(const model::Resolution& r) {
 
 std::optional<model::Resolution> DecodeResolution(const std::string& json) {
   if (json.empty()) return std::nullopt;
-  simdjson::dom::parser parser;
+  simdjson::dom::parser& parser = ColumnParser();
   simdjson::dom::object obj;
   if (parser.parse(json).get(obj) != simdjson::SUCCESS) return std::nullopt;
   model::Resolution r;
@@ -421,9 +428,10 @@ class SqliteStore final : public Store {
   Result<std::optional<model::ApiToken>> FindTokenByHash(const std::string& hash) override {
     using R = std::optional<model::ApiToken>;
     return WithReader<R>([&](Conn& c) -> Result<R> {
-      auto s = c.Prepare(std::string("SELECT ") + kTokenColumns +
-                         " FROM api_tokens WHERE hash=? UNION ALL SELECT " + kTokenColumns +
-                         " FROM api_tokens WHERE previous_hash=? AND previous_expires_at > ?");
+      static const std::string kSql =
+          std::string("SELECT ") + kTokenColumns + " FROM api_tokens WHERE hash=? UNION ALL SELECT " +
+          kTokenColumns + " FROM api_tokens WHERE previous_hash=? AND previous_expires_at > ?";
+      auto s = c.Prepare(kSql);
       if (!s) return Fail(s.error());
       (*s)->Bind(1, hash).Bind(2, hash).Bind(3, ToUnixMillis(clock_.Now()));
       if ((*s)->Step() != SQLITE_ROW) return R{};
@@ -834,16 +842,16 @@ class SqliteStore final : public Store {
       for (auto& t : batch) {
         // Each task in its own savepoint: one failing write never takes the others down.
         seq_undo_.clear();
-        if (auto s1 = c.Exec("SAVEPOINT t"); !s1) {
+        if (auto s1 = Run(c, "SAVEPOINT t"); !s1) {
           commit_error = s1.error();
           break;
         }
         Status applied = t.apply(c);
         if (!applied) {
-          (void)c.Exec("ROLLBACK TO t");
+          (void)Run(c, "ROLLBACK TO t");
           for (const auto& [ws, seq] : seq_undo_) last_seq_[ws] = seq;
         }
-        (void)c.Exec("RELEASE t");
+        (void)Run(c, "RELEASE t");
       }
       if (!commit_error) {
         if (auto s2 = c.Exec("COMMIT"); !s2) commit_error = s2.error();
@@ -866,6 +874,16 @@ class SqliteStore final : public Store {
     for (auto& t : batch) t.finish(commit_error);
     MaybePruneIdempotency();
     c.ResetUsed();
+  }
+
+  // Runs a cached statement that returns no rows.
+  static Status Run(Conn& c, const std::string& sql) {
+    auto s = c.Prepare(sql);
+    if (!s) return Fail(s.error());
+    int rc = (*s)->Step();
+    (*s)->Reset();
+    if (rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, sql));
+    return {};
   }
 
   void MaybePruneIdempotency() {
@@ -936,8 +954,9 @@ class SqliteStore final : public Store {
 
   Result<std::optional<Issue>> FindByKey(Conn& c, const std::string& ws, const std::string& source,
                                          const std::string& external_id, long long* rowid) {
-    auto s = c.Prepare(std::string("SELECT ") + kIssueColumns +
-                       " FROM issues WHERE workspace_id=? AND source=? AND external_id=?");
+    static const std::string kSql = std::string("SELECT ") + kIssueColumns +
+                                    " FROM issues WHERE workspace_id=? AND source=? AND external_id=?";
+    auto s = c.Prepare(kSql);
     if (!s) return Fail(s.error());
     (*s)->Bind(1, ws).Bind(2, source).Bind(3, external_id);
     int rc = (*s)->Step();
@@ -1033,8 +1052,9 @@ class SqliteStore final : public Store {
 
   Result<Issue> ReadIssueById(Conn& c, const std::string& ws, const std::string& id,
                               long long* rowid = nullptr) {
-    auto s = c.Prepare(std::string("SELECT ") + kIssueColumns +
-                       " FROM issues WHERE id=? AND workspace_id=?");
+    static const std::string kSql =
+        std::string("SELECT ") + kIssueColumns + " FROM issues WHERE id=? AND workspace_id=?";
+    auto s = c.Prepare(kSql);
     if (!s) return Fail(s.error());
     (*s)->Bind(1, id).Bind(2, ws);
     int rc = (*s)->Step();

@@ -1,0 +1,199 @@
+// Tenancy and scopes (SPEC §3): another workspace's objects are 404 on every route that takes
+// an id, and every route refuses a token without its scope with 403. The routes are a table.
+
+#include <set>
+
+#include "e2e/harness.h"
+
+namespace causeloop::e2e {
+namespace {
+
+const std::vector<std::string> kAllScopes = {
+    "issues:read",     "issues:write",   "patterns:read",         "patterns:write",
+    "predictions:read", "recommendations:read", "recommendations:write", "ingest:write",
+    "connectors:read", "connectors:admin", "webhooks:read",       "webhooks:admin",
+    "events:read",     "tokens:admin",   "workspace:admin"};
+
+// Placeholders in paths and bodies: {issue}, {job}, {token} (ids of objects the test owns),
+// {unique} (a fresh suffix).
+struct Route {
+  std::string method;
+  std::string path;
+  std::string scope;  // the scope the route requires
+  std::string body;   // "" for none
+};
+
+const char* kJiraIssue = R"({"id":"{unique}","key":"OPS-{unique}","self":"https://acme.atlassian.net/rest/api/3/issue/1",
+  "fields":{"summary":"Login page returns 500","description":"Stack trace attached",
+  "issuetype":{"name":"Bug"},"priority":{"name":"High"},
+  "status":{"name":"Open","statusCategory":{"key":"new"}},
+  "created":"2024-05-01T10:00:00.000+0000","updated":"2024-05-01T10:05:00.000+0000"}})";
+
+const std::vector<Route>& Routes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/v1/issues", "issues:read", ""},
+      {"POST", "/v1/issues", "issues:write",
+       R"({"title":"manual {unique}","source":"custom_api","external_id":"manual-{unique}"})"},
+      {"GET", "/v1/issues/{issue}", "issues:read", ""},
+      {"PATCH", "/v1/issues/{issue}", "issues:write", R"({"status":"in_progress"})"},
+      {"POST", "/v1/issues/{issue}/resolve", "issues:write",
+       R"({"summary":"fixed","fix":"restarted the pool","fix_url":"https://example.com/pr/1"})"},
+      {"POST", "/v1/issues/bulk", "issues:write", R"({"ids":["{issue}"],"status":"in_progress"})"},
+      {"POST", "/v1/ingest/events", "ingest:write", R"({"title":"event {unique}"})"},
+      {"POST", "/v1/ingest/batch", "ingest:write", R"({"records":[{"title":"batch {unique}"}]})"},
+      {"GET", "/v1/ingest/status/{job}", "ingest:write", ""},
+      {"POST", "/v1/ingest/jira/issues", "ingest:write", kJiraIssue},
+      {"GET", "/v1/events?after=0", "events:read", ""},
+      {"GET", "/v1/api-tokens", "tokens:admin", ""},
+      {"GET", "/v1/api-tokens/scopes", "tokens:admin", ""},
+      {"POST", "/v1/api-tokens", "tokens:admin", R"({"name":"made {unique}","scopes":["tokens:admin"]})"},
+      {"POST", "/v1/api-tokens/{token}/rotate", "tokens:admin", R"({"grace_seconds":0})"},
+      {"DELETE", "/v1/api-tokens/{token}", "tokens:admin", ""},
+  };
+  return routes;
+}
+
+std::string Fill(std::string text, const std::map<std::string, std::string>& values) {
+  for (const auto& [key, value] : values) {
+    for (size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
+  }
+  return text;
+}
+
+// Every scope except `scope` and the ":admin" scope of its resource (which would imply it).
+std::vector<std::string> AllScopesExcept(const std::string& scope) {
+  const std::string admin_of_resource = scope.substr(0, scope.find(':')) + ":admin";
+  std::vector<std::string> out;
+  for (const auto& s : kAllScopes) {
+    if (s != scope && s != admin_of_resource) out.push_back(s);
+  }
+  return out;
+}
+
+class AccessTest : public ServerTest<AccessTest> {
+ protected:
+  // Objects owned by workspace `http`: an issue, a batch job and a spare token.
+  std::map<std::string, std::string> MakeObjects(const Http& http) {
+    std::map<std::string, std::string> ids;
+    const std::string u = UniqueSuffix();
+    ids["{unique}"] = u;
+    ids["{issue}"] = IngestEvent(http, R"({"title":"owned )" + u + R"(","severity":"low"})");
+    HttpResponse batch = http.Post("/v1/ingest/batch", R"({"records":[{"title":"job )" + u + "\"}]}");
+    EXPECT_TRUE(HasStatus(batch, 202));
+    ids["{job}"] = Json::Parse(batch.body).Str("/job_id").value_or("ing_job_missing");
+    HttpResponse token = http.Post("/v1/api-tokens", R"({"name":"spare )" + u +
+                                                         R"(","scopes":["issues:read"]})");
+    EXPECT_TRUE(HasStatus(token, 201));
+    Json t = Json::Parse(token.body);
+    ids["{token}"] = t.Str("/id").value_or("tok_missing");
+    ids["{token_secret}"] = t.Str("/token").value_or("");
+    return ids;
+  }
+};
+
+TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
+  std::map<std::string, std::string> owned = MakeObjects(http_);
+  Http other = FreshWorkspace();  // every scope, other workspace
+
+  int checked = 0;
+  for (const Route& route : Routes()) {
+    if (route.path.find("{issue}") == std::string::npos &&
+        route.path.find("{job}") == std::string::npos &&
+        route.path.find("{token}") == std::string::npos) {
+      continue;
+    }
+    ++checked;
+    const std::string path = Fill(route.path, owned);
+    HttpResponse r = other.Request(route.method, path, Fill(route.body, owned));
+    EXPECT_TRUE(IsErrorEnvelope(r, 404, "not_found")) << route.method << " " << path;
+  }
+  EXPECT_EQ(checked, 6);
+
+  // Nothing the other workspace tried took effect.
+  Json issue = Json::Parse(http_.Get("/v1/issues/" + owned["{issue}"]).body);
+  EXPECT_EQ(issue.Str("/status"), "open");
+  EXPECT_FALSE(issue.Str("/resolved_at").has_value()) << issue.Raw("");
+  EXPECT_TRUE(HasStatus(http_.WithToken(owned["{token_secret}"]).Get("/v1/issues"), 200))
+      << "the other workspace rotated or revoked this workspace's token";
+}
+
+TEST_F(AccessTest, BulkUpdateFromAnotherWorkspaceLeavesTheIssuesAlone) {
+  std::map<std::string, std::string> owned = MakeObjects(http_);
+  Http other = FreshWorkspace();
+
+  HttpResponse r = other.Post("/v1/issues/bulk",
+                              R"({"ids":[")" + owned["{issue}"] + R"("],"status":"closed","assignee":"mallory"})");
+
+  EXPECT_LT(r.status, 500) << r.Describe();
+  Json issue = Json::Parse(http_.Get("/v1/issues/" + owned["{issue}"]).body);
+  EXPECT_EQ(issue.Str("/status"), "open");
+  EXPECT_NE(issue.Str("/assignee"), "mallory");
+}
+
+TEST_F(AccessTest, ListsShowOnlyTheCallersWorkspace) {
+  std::map<std::string, std::string> owned = MakeObjects(http_);
+  Http other = FreshWorkspace();
+
+  std::optional<std::vector<std::string>> issues = ListAll(other, "/v1/issues");
+  HttpResponse events = other.Get("/v1/events?after=0&limit=100");
+  HttpResponse tokens = other.Get("/v1/api-tokens?limit=100");
+
+  ASSERT_TRUE(issues);
+  EXPECT_TRUE(issues->empty()) << "a new workspace sees " << issues->size() << " issues";
+  ASSERT_TRUE(HasStatus(events, 200));
+  EXPECT_EQ(Json::Parse(events.body).Size("/data"), 0u) << events.body;
+  ASSERT_TRUE(HasStatus(tokens, 200));
+  EXPECT_EQ(tokens.body.find(owned["{token}"]), std::string::npos) << tokens.body;
+}
+
+TEST_F(AccessTest, EveryRouteAnswers403ToATokenWithoutItsScopeAndChangesNothing) {
+  Credentials ws;
+  Http owner = FreshWorkspace(&ws);
+  std::map<std::string, std::string> owned = MakeObjects(owner);
+  const std::string issues_before = Json::Parse(owner.Get("/v1/issues").body).Raw("/page/total");
+  std::map<std::string, std::string> token_without;  // scope -> token lacking it
+
+  for (const Route& route : Routes()) {
+    if (!token_without.count(route.scope)) {
+      std::optional<CreatedToken> t =
+          server().CreateToken(ws.workspace_id, AllScopesExcept(route.scope), "no-" + route.scope);
+      ASSERT_TRUE(t);
+      token_without[route.scope] = t->token;
+    }
+    const std::string path = Fill(route.path, owned);
+    HttpResponse r = owner.WithToken(token_without[route.scope])
+                         .Request(route.method, path, Fill(route.body, owned));
+    EXPECT_TRUE(IsErrorEnvelope(r, 403, "forbidden"))
+        << route.method << " " << path << " without " << route.scope;
+  }
+
+  EXPECT_EQ(Json::Parse(owner.Get("/v1/issues").body).Raw("/page/total"), issues_before);
+  Json issue = Json::Parse(owner.Get("/v1/issues/" + owned["{issue}"]).body);
+  EXPECT_EQ(issue.Str("/status"), "open") << "a forbidden PATCH/resolve/bulk took effect";
+  EXPECT_TRUE(HasStatus(owner.WithToken(owned["{token_secret}"]).Get("/v1/issues"), 200))
+      << "a forbidden rotate/delete took effect";
+}
+
+TEST_F(AccessTest, EveryRouteAcceptsATokenWithOnlyItsScope) {
+  Credentials ws;
+  Http owner = FreshWorkspace(&ws);
+  std::map<std::string, std::string> token_with;  // scope -> token holding only it
+
+  for (const Route& route : Routes()) {
+    if (!token_with.count(route.scope)) {
+      std::optional<CreatedToken> t =
+          server().CreateToken(ws.workspace_id, {route.scope}, "only-" + route.scope);
+      ASSERT_TRUE(t);
+      token_with[route.scope] = t->token;
+    }
+    std::map<std::string, std::string> owned = MakeObjects(owner);  // fresh: routes mutate
+    const std::string path = Fill(route.path, owned);
+    HttpResponse r = owner.WithToken(token_with[route.scope])
+                         .Request(route.method, path, Fill(route.body, owned));
+    EXPECT_TRUE(r.status >= 200 && r.status < 300)
+        << route.method << " " << path << " with only " << route.scope << ": " << r.Describe();
+  }
+}
+
+}  // namespace
+}  // namespace causeloop::e2e

@@ -1,0 +1,3 @@
+// Fixture: http may include anything above it.
+#include "store/store.h"
+#  include "auth/tokens.h"
