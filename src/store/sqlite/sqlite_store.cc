@@ -610,13 +610,14 @@ class SqliteStore final : public Store {
           long long rowid = 0;
           auto issue = ReadIssueById(c, ws, id, &rowid);
           if (!issue) return issue;
+          Issue before = *issue;
           SystemTime now = clock_.Now();
           issue->status = model::IssueStatus::kResolved;
           issue->resolved_at = now;
           issue->updated_at = now;
           if (res->source_field.empty()) res->source_field = "api";
           issue->resolution = *res;
-          if (auto s = UpdateIssue(c, *issue, rowid, nullptr); !s) return Fail(s.error());
+          if (auto s = UpdateIssue(c, *issue, rowid, &before); !s) return Fail(s.error());
           if (auto s = AppendEvent(c, ws, "issue.resolved", IssueEventData(*issue, false), now); !s)
             return Fail(s.error());
           return issue;
@@ -987,13 +988,22 @@ class SqliteStore final : public Store {
   // Writes every column of `issue` (row `rowid`); `before` holds the old title/body for the
   // full-text index (nullptr: re-index unconditionally).
   Status UpdateIssue(Conn& c, const Issue& issue, long long rowid, const Issue* before) {
-    auto s = c.Prepare(
-        "UPDATE issues SET id=?1, workspace_id=?2, source=?3, source_raw=?4, external_id=?5, "
-        "title=?6, title_truncated=?7, body=?8, body_truncated=?9, severity=?10, status=?11, "
-        "service=?12, environment=?13, team=?14, assignee=?15, labels=?16, metadata=?17, "
-        "external_url=?18, connector_id=?19, pattern_id=?20, occurrences=?21, risk_score=?22, "
-        "source_created_at=?23, source_updated_at=?24, first_seen_at=?25, last_seen_at=?26, "
-        "resolved_at=?27, created_at=?28, updated_at=?29, resolution=?30 WHERE rowid=?31");
+    // Only the columns an update can change, so SQLite leaves the key and creation indexes
+    // alone; the indexed severity and pattern_id columns are written only when they changed
+    // (an index is rewritten whenever its column appears in SET).
+    bool severity_changed = !before || before->severity != issue.severity;
+    bool pattern_changed = !before || before->pattern_id != issue.pattern_id;
+    static const std::string kBase =
+        "UPDATE issues SET source_raw=?4, title=?6, title_truncated=?7, body=?8, "
+        "body_truncated=?9, status=?11, service=?12, environment=?13, team=?14, assignee=?15, "
+        "labels=?16, metadata=?17, external_url=?18, connector_id=?19, occurrences=?21, "
+        "risk_score=?22, source_created_at=?23, source_updated_at=?24, last_seen_at=?26, "
+        "resolved_at=?27, updated_at=?29, resolution=?30";
+    static const std::string kVariants[4] = {
+        kBase + " WHERE rowid=?31", kBase + ", severity=?10 WHERE rowid=?31",
+        kBase + ", pattern_id=?20 WHERE rowid=?31",
+        kBase + ", severity=?10, pattern_id=?20 WHERE rowid=?31"};
+    auto s = c.Prepare(kVariants[(severity_changed ? 1 : 0) + (pattern_changed ? 2 : 0)]);
     if (!s) return Fail(s.error());
     BindIssue(**s, issue);
     (*s)->Bind(31, rowid);
