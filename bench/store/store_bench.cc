@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
       r.source = "datadog";
       long k = reuse && next_key > 0 ? static_cast<long>(rng() % next_key) : next_key++;
       r.external_id = "key-" + std::to_string(k);
-      r.title = "Disk full on db-" + std::to_string(k % 97) + " volume /var/lib/postgres";
+      // Re-sent alerts usually carry new numbers, so the text (and its index) changes.
+      r.title = "Disk full on db-" + std::to_string(k % 97) + " volume /var/lib/postgres at " +
+                std::to_string(90 + rng() % 10) + "%";
       r.body = "The volume is at 100% and writes fail with ENOSPC on host db-" +
                std::to_string(k % 97) + ".prod; last checkpoint took 12.5 s";
       r.service = "db";

@@ -181,6 +181,24 @@ TYPED_TEST(StoreConformanceTest, FailedWriteLeavesNoEventAndNoSequenceGap) {
   EXPECT_EQ((*events)[1].sequence, 2);
 }
 
+TYPED_TEST(StoreConformanceTest, AFailingWriteInAGroupLeavesTheOthersCommitted) {
+  this->Ingest(this->ws_, {Rec("jira", "1", "a")});
+  // Queue several writes at once so that they share a group transaction, one of them failing.
+  std::vector<std::future<bool>> results;
+  std::vector<std::shared_ptr<std::promise<bool>>> promises;
+  for (int i = 0; i < 6; ++i) {
+    auto p = std::make_shared<std::promise<bool>>();
+    results.push_back(p->get_future());
+    auto rec = i == 3 ? Rec("jira", "1", "dup") : Rec("jira", "n" + std::to_string(i), "x");
+    this->store_->CreateIssue(this->ws_, rec, [p](Result<model::Issue> r) { p->set_value(r.has_value()); });
+  }
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(results[i].get(), i != 3) << i;
+  auto events = this->store_->ListEvents(this->ws_, 0, 100);
+  ASSERT_EQ(events->size(), 6u);
+  for (size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].sequence, (long long)i + 1);
+  EXPECT_EQ(this->store_->ListIssues(this->ws_, IssueQuery{})->total, 6);
+}
+
 TYPED_TEST(StoreConformanceTest, SequencesContinueAfterReopen) {
   this->Ingest(this->ws_, {Rec("jira", "1", "a")});
   this->Reopen();

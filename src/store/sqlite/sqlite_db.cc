@@ -15,6 +15,8 @@ Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
   }
   std::unique_ptr<Conn> conn(new Conn(db));  // NOLINT(cppcoreguidelines-owning-memory)
   sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+  // A larger lookaside keeps SQLite's many small per-statement allocations off malloc.
+  (void)sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 1024, 1000);
   // WAL lets readers run beside the single writer; synchronous=FULL makes every COMMIT
   // durable before its callers are answered (a 2xx means stored).
   for (const char* pragma :

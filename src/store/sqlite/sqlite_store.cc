@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <stop_token>
 #include <thread>
 #include <unordered_map>
@@ -834,47 +835,69 @@ class SqliteStore final : public Store {
     }
   }
 
-  void RunBatch(std::vector<Task>& batch) {
+  // Applies `tasks` in one transaction. Returns kOk, or which failure happened. Leaves no
+  // transaction open.
+  enum class TxOutcome { kCommitted, kTaskFailed, kTransactionFailed };
+  TxOutcome ApplyInTransaction(std::span<Task> tasks, std::optional<Error>& tx_error) {
     Conn& c = *writer_conn_;
-    std::optional<Error> commit_error;
-    if (auto s = c.Exec("BEGIN IMMEDIATE"); !s) {
-      commit_error = s.error();
-    } else {
-      for (auto& t : batch) {
-        // Each task in its own savepoint: one failing write never takes the others down.
-        seq_undo_.clear();
-        if (auto s1 = Run(c, "SAVEPOINT t"); !s1) {
-          commit_error = s1.error();
-          break;
-        }
-        Status applied = t.apply(c);
-        if (!applied) {
-          (void)Run(c, "ROLLBACK TO t");
-          for (const auto& [ws, seq] : seq_undo_) last_seq_[ws] = seq;
-        }
-        (void)Run(c, "RELEASE t");
-      }
-      if (!commit_error) {
-        if (auto s2 = c.Exec("COMMIT"); !s2) commit_error = s2.error();
-      }
-      if (commit_error) {
-        (void)c.Exec("ROLLBACK");
+    if (auto s = Run(c, "BEGIN IMMEDIATE"); !s) {
+      tx_error = s.error();
+      return TxOutcome::kTransactionFailed;
+    }
+    for (auto& t : tasks) {
+      if (!t.apply(c)) {
+        (void)Run(c, "ROLLBACK");
+        c.ResetUsed();
         last_seq_.clear();  // reload from the database: the cached sequences were not written
+        return TxOutcome::kTaskFailed;
+      }
+    }
+    if (auto s = Run(c, "COMMIT"); !s) {
+      tx_error = s.error();
+      (void)Run(c, "ROLLBACK");
+      c.ResetUsed();
+      last_seq_.clear();
+      return TxOutcome::kTransactionFailed;
+    }
+    c.ResetUsed();
+    return TxOutcome::kCommitted;
+  }
+
+  // Group commit: the whole batch in one transaction. Tasks are not wrapped in savepoints
+  // (a savepoint makes FTS5 flush its pending index data, one tiny segment per request);
+  // instead, when a task fails, the batch is rolled back and every task re-runs in its own
+  // transaction, so one failing write still never takes the others down.
+  void RunBatch(std::vector<Task>& batch) {
+    std::vector<std::optional<Error>> errors(batch.size());
+    std::vector<bool> committed(batch.size(), false);
+    std::optional<Error> tx_error;
+    TxOutcome outcome = ApplyInTransaction(batch, tx_error);
+    if (outcome == TxOutcome::kCommitted) {
+      ++transactions_;
+      committed.assign(batch.size(), true);
+    } else if (outcome == TxOutcome::kTransactionFailed || batch.size() == 1) {
+      for (auto& e : errors) e = tx_error;  // nullopt for a lone failed task: its own error
+      if (outcome == TxOutcome::kTransactionFailed) {
+        log::Error("group commit failed", {{"error", tx_error->message}});
+      }
+    } else {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        std::optional<Error> one_error;
+        TxOutcome one = ApplyInTransaction(std::span(batch).subspan(i, 1), one_error);
+        if (one == TxOutcome::kCommitted) ++transactions_;
+        committed[i] = one == TxOutcome::kCommitted;
+        errors[i] = one_error;
       }
     }
     size_t records = 0;
-    for (auto& t : batch) records += t.weight;
-    queued_records_ -= records;
-    if (!commit_error) {
-      ++transactions_;
-      records_committed_ += static_cast<long long>(records);
-    } else {
-      log::Error("group commit failed", {{"error", commit_error->message}});
+    for (size_t i = 0; i < batch.size(); ++i) {
+      records += batch[i].weight;
+      if (committed[i]) records_committed_ += static_cast<long long>(batch[i].weight);
     }
-    c.ResetUsed();
-    for (auto& t : batch) t.finish(commit_error);
+    queued_records_ -= records;
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].finish(errors[i]);
     MaybePruneIdempotency();
-    c.ResetUsed();
+    writer_conn_->ResetUsed();
   }
 
   // Runs a cached statement that returns no rows.
@@ -942,7 +965,6 @@ class SqliteStore final : public Store {
       if (!m) return Fail(m.error());
       it = last_seq_.emplace(ws, *m).first;
     }
-    seq_undo_.emplace(ws, it->second);  // keeps the first (pre-task) value
     long long seq = ++it->second;
     auto s = c.Prepare(
         "INSERT INTO events(workspace_id, sequence, id, type, timestamp, data) VALUES(?,?,?,?,?,?)");
@@ -1220,10 +1242,9 @@ class SqliteStore final : public Store {
   Random& random_;
 
   std::unique_ptr<Conn> writer_conn_;  // used only by the writer thread after Init
-  // Writer-thread state: the last event sequence per workspace, and the values to restore
-  // when the current task's savepoint rolls back.
+  // Writer-thread state: the last event sequence per workspace (cleared on any rollback and
+  // reloaded from the event table).
   std::unordered_map<std::string, long long> last_seq_;
-  std::map<std::string, long long> seq_undo_;
   SystemTime last_prune_{};
 
   std::mutex readers_mu_;
@@ -1244,6 +1265,9 @@ class SqliteStore final : public Store {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const StoreOptions& options,
                                                const Clock& clock, Random& random) {
+  // Memory statistics put a global mutex around every SQLite allocation; nothing reads them.
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto store = std::make_unique<SqliteStore>(path, options, clock, random);
   if (auto s = store->Init(); !s) return Fail(s.error());
   return std::unique_ptr<Store>(std::move(store));
