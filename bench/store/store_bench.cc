@@ -61,7 +61,14 @@ int main(int argc, char** argv) {
         std::vector<model::IssueRecord> recs;
         for (int j = 0; j < batch; ++j) recs.push_back(make(false));
         std::promise<void> p;
-        (*store)->Ingest(ws.id, recs, store::IngestJob{NewId("ing_job_", clock.Now(), random), ws.id, "completed", batch, 0, clock.Now(), {}},
+        (*store)->Ingest(ws.id, recs,
+                         store::IngestJob{NewId("ing_job_", clock.Now(), random),
+                                          ws.id,
+                                          "completed",
+                                          batch,
+                                          0,
+                                          clock.Now(),
+                                          {}},
                          [&](auto) { p.set_value(); });
         p.get_future().get();
       }
@@ -77,7 +84,14 @@ int main(int argc, char** argv) {
       sent += batch;
       auto p = std::make_shared<std::promise<void>>();
       pending.push_back(p->get_future());
-      (*store)->Ingest(ws.id, std::move(recs), store::IngestJob{NewId("ing_job_", clock.Now(), random), ws.id, "completed", batch, 0, clock.Now(), {}},
+      (*store)->Ingest(ws.id, std::move(recs),
+                       store::IngestJob{NewId("ing_job_", clock.Now(), random),
+                                        ws.id,
+                                        "completed",
+                                        batch,
+                                        0,
+                                        clock.Now(),
+                                        {}},
                        [p](auto r) {
                          if (!r) std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
                          p->set_value();
@@ -90,8 +104,10 @@ int main(int argc, char** argv) {
     for (auto& f : pending) f.get();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     auto stats = (*store)->Stats();
-    std::printf("store ingest dedup=%.0f%%  batch=%d  %ld records in %.2f s = %.0f records/s  (%lld transactions)\n",
-                dedup * 100, batch, records, secs, records / secs, stats.transactions);
+    std::printf(
+        "store ingest dedup=%.0f%%  batch=%d  %ld records in %.2f s = %.0f records/s  (%lld "
+        "transactions)\n",
+        dedup * 100, batch, records, secs, records / secs, stats.transactions);
   }
   std::filesystem::remove_all(dir);
   return 0;

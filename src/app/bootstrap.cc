@@ -56,7 +56,8 @@ Result<std::string> LoadOrCreateMasterKey(const std::string& data_dir,
                                           const std::string& configured, Random& random) {
   auto decode = [](const std::string& text) -> Result<std::string> {
     std::string trimmed = text;
-    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' ')) trimmed.pop_back();
+    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' '))
+      trimmed.pop_back();
     auto key = auth::Base64Decode(trimmed);
     if (!key || key->size() != 32) {
       return Fail(ErrorCode::kValidation, "the master key must be 32 bytes, base64-encoded");

@@ -12,11 +12,11 @@
 namespace causeloop::app {
 
 struct Setting {
-  std::string flag;         // "--listen"
-  std::string env;          // "CAUSELOOP_LISTEN"
+  std::string flag;  // "--listen"
+  std::string env;   // "CAUSELOOP_LISTEN"
   std::string default_value;
   std::string help;
-  bool is_switch = false;   // a flag without a value
+  bool is_switch = false;  // a flag without a value
 };
 
 // Every setting, documented by --help.

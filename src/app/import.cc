@@ -11,8 +11,8 @@
 namespace causeloop::app {
 namespace {
 
-void Progress(long long done_bytes, long long total_bytes, long long lines, double secs,
-              bool tty, bool final) {
+void Progress(long long done_bytes, long long total_bytes, long long lines, double secs, bool tty,
+              bool final) {
   double frac = total_bytes > 0 ? static_cast<double>(done_bytes) / total_bytes : 1.0;
   int width = 30;
   int filled = static_cast<int>(frac * width);
@@ -53,7 +53,8 @@ Result<ImportSummary> ImportJsonl(const std::string& path, const std::string& wo
     for (const auto& r : out->rejected) {
       std::fprintf(stderr, "%sline %lld rejected: %s%s%s\n", tty ? "\r" : "",
                    line_numbers[static_cast<size_t>(r.index)], r.reason.c_str(),
-                   r.field.empty() ? "" : " (field ", r.field.empty() ? "" : (r.field + ")").c_str());
+                   r.field.empty() ? "" : " (field ",
+                   r.field.empty() ? "" : (r.field + ")").c_str());
     }
     line_numbers.clear();
     return {};
@@ -77,8 +78,8 @@ Result<ImportSummary> ImportJsonl(const std::string& path, const std::string& wo
     if (now - last_report > std::chrono::milliseconds(tty ? 100 : 2000)) {
       last_report = now;
       long long pos = in.tellg() < 0 ? total : static_cast<long long>(in.tellg());
-      Progress(pos, total, summary.lines,
-               std::chrono::duration<double>(now - start).count(), tty, false);
+      Progress(pos, total, summary.lines, std::chrono::duration<double>(now - start).count(), tty,
+               false);
     }
   }
   if (auto s = flush(); !s) return Fail(s.error());

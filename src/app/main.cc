@@ -105,27 +105,28 @@ int Serve(const Config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
   std::string level = config.Get("--log-level");
-  log::SetLevel(level == "debug" ? log::Level::kDebug
-                : level == "warn" ? log::Level::kWarn
+  log::SetLevel(level == "debug"   ? log::Level::kDebug
+                : level == "warn"  ? log::Level::kWarn
                 : level == "error" ? log::Level::kError
                                    : log::Level::kInfo);
 
   RealClock clock;
-  SecureRandom random;     // tokens, secrets, keys
-  FastRandom id_random;    // ids
+  SecureRandom random;   // tokens, secrets, keys
+  FastRandom id_random;  // ids
   auto store = OpenStore(config, clock, id_random);
   if (!store) return Die(store.error().message);
   auto master = LoadOrCreateMasterKey(config.Get("--data-dir"), config.Get("--master-key"), random);
   if (!master) return Die(master.error().message);
-  auth::CursorSigner cursors(std::string(auth::AsChars(auth::HmacSha256(*master, "causeloop cursor v1"))));
+  auth::CursorSigner cursors(
+      std::string(auth::AsChars(auth::HmacSha256(*master, "causeloop cursor v1"))));
 
   ingest::Ingestor ingestor(**store, clock, id_random);
   http::api::TokenAuthenticator tokens(**store, clock);
   http::api::StoreIdempotency idempotency(**store, clock);
   http::Metrics metrics;
   http::Router router;
-  http::api::ApiContext ctx{**store, ingestor, tokens, cursors, metrics, clock, random,
-                            CAUSELOOP_VERSION};
+  http::api::ApiContext ctx{**store, ingestor, tokens, cursors,
+                            metrics, clock,    random, CAUSELOOP_VERSION};
   http::api::RegisterRoutes(router, ctx);
 
   auto has_orgs = (*store)->HasOrganizations();
@@ -160,10 +161,10 @@ int Serve(const Config& config) {
   if (!server) return Die(server.error().message);
   (*server)->Start();
   uint16_t port = (*server)->port();
-  std::string url = "http://" + (options.host.find(':') != std::string::npos
-                                     ? "[" + options.host + "]"
-                                     : options.host) +
-                    ":" + std::to_string(port);
+  std::string url =
+      "http://" +
+      (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host) +
+      ":" + std::to_string(port);
   log::Info("listening", {{"url", url}, {"version", CAUSELOOP_VERSION}});
   std::printf("Causeloop %s is listening on %s\n", CAUSELOOP_VERSION, url.c_str());
   if (first) {
@@ -253,8 +254,8 @@ int Import(const Config& config) {
   if (!store) return Die(store.error().message);
   if (auto w = (*store)->GetWorkspace(ws); !w) return Die("no workspace " + ws);
   ingest::Ingestor ingestor(**store, clock, random);
-  auto summary = ImportJsonl(config.positional().front(), ws, ingestor,
-                             static_cast<size_t>(*batch), isatty(2) != 0);
+  auto summary = ImportJsonl(config.positional().front(), ws, ingestor, static_cast<size_t>(*batch),
+                             isatty(2) != 0);
   (*store)->Close();
   if (!summary) return Die(summary.error().message);
   JsonWriter w;

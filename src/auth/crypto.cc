@@ -54,7 +54,8 @@ std::string Encode(std::string_view in, const char* alphabet, bool pad) {
   size_t i = 0;
   while (i + 3 <= in.size()) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);
@@ -81,12 +82,18 @@ Result<std::string> Decode(std::string_view in, bool url) {
   int bits = 0;
   for (char c : in) {
     int d;
-    if (c >= 'A' && c <= 'Z') d = c - 'A';
-    else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') d = c - '0' + 52;
-    else if (c == (url ? '-' : '+')) d = 62;
-    else if (c == (url ? '_' : '/')) d = 63;
-    else return Fail(ErrorCode::kValidation, "invalid base64");
+    if (c >= 'A' && c <= 'Z')
+      d = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      d = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      d = c - '0' + 52;
+    else if (c == (url ? '-' : '+'))
+      d = 62;
+    else if (c == (url ? '_' : '/'))
+      d = 63;
+    else
+      return Fail(ErrorCode::kValidation, "invalid base64");
     v = (v << 6) | static_cast<unsigned>(d);
     bits += 6;
     if (bits >= 8) {

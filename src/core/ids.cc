@@ -27,8 +27,8 @@ std::string NewId(std::string_view prefix, SystemTime now, Random& random) {
 bool IsWellFormedId(std::string_view id, std::string_view prefix) {
   if (id.size() != prefix.size() + 26 || id.substr(0, prefix.size()) != prefix) return false;
   for (char c : id.substr(prefix.size())) {
-    bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' &&
-                                         c != 'O' && c != 'U');
+    bool ok = (c >= '0' && c <= '9') ||
+              (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U');
     if (!ok) return false;
   }
   return true;

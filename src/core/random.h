@@ -3,9 +3,9 @@
 // and is what production uses for ids, tokens and secrets; tests may use SeededRandom.
 
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <span>
-#include <mutex>
 
 namespace causeloop {
 

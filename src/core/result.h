@@ -2,10 +2,9 @@
 // Errors are values at module boundaries: Result<T> holds a T or an Error.
 
 #include <string>
+#include <tl/expected.hpp>
 #include <utility>
 #include <vector>
-
-#include <tl/expected.hpp>
 
 namespace causeloop {
 

@@ -52,9 +52,9 @@ Result<SystemTime> ParseRfc3339(std::string_view s) {
   auto bad = [] { return Fail(ErrorCode::kValidation, "not an RFC 3339 timestamp"); };
   int year, mon, day, hour, min, sec;
   if (!Digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, mon) ||
-      s[7] != '-' || !Digits(s, 8, 2, day) ||
-      !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || !Digits(s, 11, 2, hour) ||
-      s[13] != ':' || !Digits(s, 14, 2, min) || s[16] != ':' || !Digits(s, 17, 2, sec)) {
+      s[7] != '-' || !Digits(s, 8, 2, day) || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') ||
+      !Digits(s, 11, 2, hour) || s[13] != ':' || !Digits(s, 14, 2, min) || s[16] != ':' ||
+      !Digits(s, 17, 2, sec)) {
     return bad();
   }
   if (mon < 1 || mon > 12 || day < 1 || day > DaysInMonth(year, mon) || hour > 23 || min > 59 ||

@@ -11,11 +11,10 @@ namespace {
 bool Is2xx(int status) { return status >= 200 && status < 300; }
 
 Response Unprocessable(std::string_view request_id) {
-  return ErrorResponse(
-      Error{ErrorCode::kUnprocessable,
-            "Idempotency-Key was already used with a different request body",
-            {{"Idempotency-Key", "reused with a different request"}}},
-      request_id);
+  return ErrorResponse(Error{ErrorCode::kUnprocessable,
+                             "Idempotency-Key was already used with a different request body",
+                             {{"Idempotency-Key", "reused with a different request"}}},
+                       request_id);
 }
 }  // namespace
 
@@ -43,8 +42,8 @@ void IdempotencyGate::Handle(const Request& request, std::string_view key,
                              const std::function<void(Responder)>& run, Responder respond) {
   const std::string& workspace = request.principal->workspace_id;
   std::string map_key;
-  map_key.reserve(workspace.size() + key.size() + request.method_name.size() +
-                  request.path.size() + 3);
+  map_key.reserve(workspace.size() + key.size() + request.method_name.size() + request.path.size() +
+                  3);
   map_key.append(workspace).push_back('\0');
   map_key.append(key).push_back('\0');
   map_key.append(request.method_name).push_back('\0');
@@ -96,9 +95,8 @@ void IdempotencyGate::Handle(const Request& request, std::string_view key,
   // Not seen before: run the handler once. The responder may be called from any thread,
   // later; the captured copies keep everything the save needs alive.
   auto once = std::make_shared<std::atomic<bool>>(false);
-  Responder wrapped = [this, once, map_key, hash, workspace, key_str,
-                       method = request.method_name, path = request.path,
-                       request_id = request.request_id,
+  Responder wrapped = [this, once, map_key, hash, workspace, key_str, method = request.method_name,
+                       path = request.path, request_id = request.request_id,
                        respond = std::move(respond)](Response response) {
     if (once->exchange(true)) {
       log::Warn("responder called twice; ignored", {{"request_id", request_id}});
@@ -112,8 +110,7 @@ void IdempotencyGate::Handle(const Request& request, std::string_view key,
     StoredResponse stored{hash, response.status, response.body, response.content_type};
     auto shared_response = std::make_shared<Response>(std::move(response));
     store_.Save(workspace, key_str, method, path, stored,
-                [this, map_key, stored, shared_response, request_id,
-                 respond](const Status& saved) {
+                [this, map_key, stored, shared_response, request_id, respond](const Status& saved) {
                   if (!saved) {
                     log::Error("idempotency: save failed",
                                {{"request_id", request_id}, {"error", saved.error().message}});

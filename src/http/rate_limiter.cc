@@ -49,7 +49,8 @@ RateDecision RateLimiter::Acquire(std::string_view key, int64_t limit) {
     // window's weight decays; otherwise the earliest is the next window (approximate).
     int64_t wait_ms = window_ms_ - elapsed;
     if (e.current + 1 <= limit && e.previous > 0) {
-      const double need = static_cast<double>(limit - e.current - 1) / static_cast<double>(e.previous);
+      const double need =
+          static_cast<double>(limit - e.current - 1) / static_cast<double>(e.previous);
       // previous * (W - t) / W <= limit - current - 1  <=>  t >= W * (1 - need)
       const double t = static_cast<double>(window_ms_) * (1.0 - need);
       wait_ms = static_cast<int64_t>(std::ceil(t)) - elapsed;
@@ -58,8 +59,7 @@ RateDecision RateLimiter::Acquire(std::string_view key, int64_t limit) {
     return d;
   }
   ++e.current;
-  d.remaining = std::max<int64_t>(
-      0, limit - static_cast<int64_t>(std::ceil(estimate + 1)));
+  d.remaining = std::max<int64_t>(0, limit - static_cast<int64_t>(std::ceil(estimate + 1)));
   return d;
 }
 

@@ -18,16 +18,17 @@ namespace causeloop::http {
 
 struct RateDecision {
   bool allowed = true;
-  int64_t limit = 0;      // X-RateLimit-Limit
-  int64_t remaining = 0;  // X-RateLimit-Remaining, after this request
-  int64_t reset_seconds = 0;  // X-RateLimit-Reset: seconds until the current window ends
+  int64_t limit = 0;                // X-RateLimit-Limit
+  int64_t remaining = 0;            // X-RateLimit-Remaining, after this request
+  int64_t reset_seconds = 0;        // X-RateLimit-Reset: seconds until the current window ends
   int64_t retry_after_seconds = 0;  // Retry-After when !allowed (>= 1)
 };
 
 class RateLimiter {
  public:
   // `window` is one minute in production; tests may pass another.
-  explicit RateLimiter(const Clock& clock, std::chrono::milliseconds window = std::chrono::minutes(1));
+  explicit RateLimiter(const Clock& clock,
+                       std::chrono::milliseconds window = std::chrono::minutes(1));
 
   // Counts one request for `key` against `limit` per window. A rejected request is not
   // counted. limit <= 0 means unlimited (always allowed; remaining reports 0).
@@ -46,7 +47,7 @@ class RateLimiter {
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries;  // guarded by mu
-    uint64_t ops_since_sweep = 0;                    // guarded by mu
+    uint64_t ops_since_sweep = 0;                                              // guarded by mu
   };
   static constexpr size_t kShards = 32;
 

@@ -3,15 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
-#include <exception>
-#include <limits>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <unordered_map>
-#include <vector>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,6 +13,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "auth/scopes.h"
 #include "core/ids.h"
@@ -205,13 +204,13 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   // Set once Stop() has returned: late responders are dropped.
   std::atomic<bool> closed{false};
-  bool started = false;      // guarded by lifecycle_mu
-  bool stopped = false;      // guarded by lifecycle_mu
+  bool started = false;  // guarded by lifecycle_mu
+  bool stopped = false;  // guarded by lifecycle_mu
   std::mutex lifecycle_mu;
 
   std::mutex mu;
   std::condition_variable cv;
-  int in_flight = 0;                                               // guarded by mu
+  int in_flight = 0;                                              // guarded by mu
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
 };
 
@@ -239,8 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Run() {
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->WaitForRequest(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
   }
 
   // Completes the current request; any thread.
@@ -273,13 +271,12 @@ class Session : public std::enable_shared_from_this<Session> {
     // deadline, so a half-sent header cannot hide behind the long keep-alive timeout.
     stream_.expires_after(first_request_ ? server_->options.header_timeout
                                          : server_->options.idle_timeout);
-    stream_.async_read_some(
-        buffer_.prepare(4096),
-        [self = shared_from_this()](beast::error_code ec, size_t n) {
-          if (ec) return self->Shutdown();
-          self->buffer_.commit(n);
-          self->ReadHeader();
-        });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Shutdown();
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
   }
 
   void ReadHeader() {
@@ -310,15 +307,14 @@ class Session : public std::enable_shared_from_this<Session> {
       StartRequest();
       request_id_ = server_->NewRequestId();
       close_after_ = true;
-      return Write(Envelope(ErrorCode::kPayloadTooLarge, "request header block is too large",
-                            request_id_));
+      return Write(
+          Envelope(ErrorCode::kPayloadTooLarge, "request header block is too large", request_id_));
     }
     if (ec) {
       // Timeouts, resets, and EOF between requests close silently; garbage gets a 400.
       if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
           ec == bhttp::error::partial_message || ec == asio::error::eof ||
-          ec == asio::error::operation_aborted ||
-          ec == asio::error::connection_reset) {
+          ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
         return Shutdown();
       }
       StartRequest();
@@ -432,18 +428,18 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (!opts.scope.empty() && !auth::HasScope(principal->scopes, opts.scope)) {
-      early_ = ErrorResponse(Error{ErrorCode::kForbidden,
-                                   "the token lacks the required scope",
-                                   {{"scope", opts.scope}}},
-                             request_id_);
+      early_ = ErrorResponse(
+          Error{
+              ErrorCode::kForbidden, "the token lacks the required scope", {{"scope", opts.scope}}},
+          request_id_);
       return;
     }
     request_.principal = std::move(*principal);
   }
 
   void ReadBodyOrAnswer() {
-    const size_t limit = route_ != nullptr ? route_->options.max_body_bytes
-                                           : RouteOptions{}.max_body_bytes;
+    const size_t limit =
+        route_ != nullptr ? route_->options.max_body_bytes : RouteOptions{}.max_body_bytes;
     auto& header = *header_parser_;
     boost::optional<std::uint64_t> length = header.content_length();
     if (length && *length > limit) {
@@ -475,17 +471,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     stream_.expires_after(server_->options.body_timeout);
-    bhttp::async_read(stream_, buffer_, *body_parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnBody(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *body_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   void OnBody(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       close_after_ = true;
-      return Write(Envelope(ErrorCode::kPayloadTooLarge, "request body is too large",
-                            request_id_));
+      return Write(Envelope(ErrorCode::kPayloadTooLarge, "request body is too large", request_id_));
     }
     if (ec) {
       if (ec == beast::error::timeout || ec == asio::error::eof ||
@@ -647,21 +641,19 @@ void Session::Dispatch() {
   const Route& route = *route_;
   const Request& req = exchange->request;
   try {
-    const bool mutating = req.method == Method::kPost || req.method == Method::kPatch ||
-                          req.method == Method::kPut;
+    const bool mutating =
+        req.method == Method::kPost || req.method == Method::kPatch || req.method == Method::kPut;
     if (route.options.idempotent && mutating && server_->gate && req.principal &&
         req.HasHeader("idempotency-key")) {
       std::string_view key = req.Header("idempotency-key");
       if (key.empty() || key.size() > kMaxIdempotencyKey) {
-        return respond(ErrorResponse(
-            Error{ErrorCode::kValidation,
-                  "Idempotency-Key must be 1-255 characters",
-                  {{"Idempotency-Key", "must be 1-255 characters"}}},
-            req.request_id));
+        return respond(ErrorResponse(Error{ErrorCode::kValidation,
+                                           "Idempotency-Key must be 1-255 characters",
+                                           {{"Idempotency-Key", "must be 1-255 characters"}}},
+                                     req.request_id));
       }
       server_->gate->Handle(
-          req, key, [&route, &req](Responder r) { RunHandler(route, req, r); },
-          respond);
+          req, key, [&route, &req](Responder r) { RunHandler(route, req, r); }, respond);
       return;
     }
     RunHandler(route, req, respond);
@@ -680,11 +672,12 @@ void Server::Impl::Register(const std::shared_ptr<Session>& s) {
 
 void Server::Impl::Reject(tcp::socket socket) {
   std::string id = NewRequestId();
-  std::string body = ErrorResponse(Error{ErrorCode::kUnavailable, "too many connections", {}}, id).body;
+  std::string body =
+      ErrorResponse(Error{ErrorCode::kUnavailable, "too many connections", {}}, id).body;
   auto text = std::make_shared<std::string>(
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-      "Connection: close\r\nX-Request-Id: " + id + "\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body);
+      "Connection: close\r\nX-Request-Id: " +
+      id + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   auto sock = std::make_shared<tcp::socket>(std::move(socket));
   asio::async_write(*sock, asio::buffer(*text), [sock, text](beast::error_code, size_t) {
     beast::error_code ec;
@@ -694,31 +687,30 @@ void Server::Impl::Reject(tcp::socket socket) {
 }
 
 void Server::Impl::Accept() {
-  acceptor.async_accept(
-      asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || stopping.load() || !acceptor.is_open()) {
-          return;
-        }
-        if (ec) {
-          // E.g. out of file descriptors: back off briefly instead of spinning.
-          log::Warn("accept failed", {{"error", ec.message()}});
-          auto timer = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(50));
-          timer->async_wait([this, timer](beast::error_code) {
-            asio::dispatch(acceptor.get_executor(), [this] { Accept(); });
-          });
-          return;
-        }
-        if (connections.fetch_add(1, std::memory_order_relaxed) >= options.max_connections) {
-          connections.fetch_sub(1, std::memory_order_relaxed);
-          Reject(std::move(socket));
-        } else {
-          // Sessions hold the Impl (shared) so late responders never touch freed memory.
-          auto session = std::make_shared<Session>(std::move(socket), self.lock());
-          Register(session);
-          session->Run();
-        }
-        Accept();
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopping.load() || !acceptor.is_open()) {
+      return;
+    }
+    if (ec) {
+      // E.g. out of file descriptors: back off briefly instead of spinning.
+      log::Warn("accept failed", {{"error", ec.message()}});
+      auto timer = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](beast::error_code) {
+        asio::dispatch(acceptor.get_executor(), [this] { Accept(); });
       });
+      return;
+    }
+    if (connections.fetch_add(1, std::memory_order_relaxed) >= options.max_connections) {
+      connections.fetch_sub(1, std::memory_order_relaxed);
+      Reject(std::move(socket));
+    } else {
+      // Sessions hold the Impl (shared) so late responders never touch freed memory.
+      auto session = std::make_shared<Session>(std::move(socket), self.lock());
+      Register(session);
+      session->Run();
+    }
+    Accept();
+  });
 }
 
 Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Router& router,

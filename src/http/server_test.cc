@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
 #include <latch>
@@ -10,12 +15,6 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "http/metrics.h"
 #include "http/rate_limiter.h"
@@ -135,8 +134,8 @@ class ServerTest : public ::testing::Test {
 
   void Start(ServerOptions options = {}) {
     options.port = 0;
-    auto created = Server::Create(std::move(options), router_, authenticator_, &store_,
-                                  metrics_, *clock_);
+    auto created =
+        Server::Create(std::move(options), router_, authenticator_, &store_, metrics_, *clock_);
     ASSERT_TRUE(created.has_value()) << created.error().message;
     server_ = std::move(*created);
     server_->Start();
@@ -154,9 +153,8 @@ class ServerTest : public ::testing::Test {
   }
 
   static Handler Text(std::string body, int status = 200) {
-    return [body, status](const Request&, Responder respond) {
-      respond(JsonResponse(status, body));
-    };
+    return
+        [body, status](const Request&, Responder respond) { respond(JsonResponse(status, body)); };
   }
 
   static RouteOptions Open() { return RouteOptions{.scope = "", .authenticate = false}; }
@@ -189,9 +187,8 @@ TEST(ErrorResponseTest, RendersTheEnvelopeWithDetailsAndTraceId) {
   Response r = ErrorResponse(
       Error{ErrorCode::kValidation, "bad \"title\"", {{"title", "required"}}}, "req-1");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body,
-            R"({"error":{"code":"validation_error","message":"bad \"title\"",)"
-            R"("trace_id":"req-1","details":{"title":"required"}}})");
+  EXPECT_EQ(r.body, R"({"error":{"code":"validation_error","message":"bad \"title\"",)"
+                    R"("trace_id":"req-1","details":{"title":"required"}}})");
   Response empty = ErrorResponse(Error{ErrorCode::kNotFound, "no", {}}, "r");
   EXPECT_NE(empty.body.find(R"("details":{})"), std::string::npos);
 }
@@ -267,8 +264,8 @@ TEST(MetricsTest, RendersCountersGaugesAndCumulativeHistogramBuckets) {
 
 TEST_F(ServerTest, BindsPathParamsAndPrefersLiteralSegments) {
   router_.Add(Method::kGet, "/v1/issues/{id}", Open(), [](const Request& r, Responder respond) {
-    respond(JsonResponse(200, std::string(r.Param("id")) + "|" +
-                                  std::string(r.Query("q").value_or("-"))));
+    respond(JsonResponse(
+        200, std::string(r.Param("id")) + "|" + std::string(r.Query("q").value_or("-"))));
   });
   router_.Add(Method::kGet, "/v1/issues/bulk", Open(), Text("literal"));
   router_.Add(Method::kPost, "/v1/ingest/{source}/issues", Open(),
@@ -378,9 +375,8 @@ TEST_F(ServerTest, Answers413WithoutReadingABodyWhoseContentLengthIsOverTheLimit
 }
 
 TEST_F(ServerTest, Sends100ContinueBeforeReadingABodyTheClientHeldBack) {
-  router_.Add(Method::kPost, "/echo", Open(), [](const Request& r, Responder respond) {
-    respond(JsonResponse(200, r.body));
-  });
+  router_.Add(Method::kPost, "/echo", Open(),
+              [](const Request& r, Responder respond) { respond(JsonResponse(200, r.body)); });
   Start();
   Client c = Connect();
   c.WriteRaw("POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
@@ -398,14 +394,16 @@ TEST_F(ServerTest, Answers413ForAChunkedBodyOverTheLimit) {
   Start();
   Client c = Connect();
   std::string chunk(150, 'x');
-  c.WriteRaw("POST /small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n96\r\n" +
-             chunk + "\r\n0\r\n\r\n");
+  c.WriteRaw("POST /small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n96\r\n" + chunk +
+             "\r\n0\r\n\r\n");
   HttpResponse res = c.Read();
   EXPECT_EQ(res.result_int(), 413);
   EXPECT_NE(res.body().find(R"("code":"payload_too_large")"), std::string::npos);
 
   Client ok = Connect();
-  ok.WriteRaw("POST /small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  ok.WriteRaw(
+      "POST /small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(ok.Read().result_int(), 200);
 }
 
@@ -413,8 +411,7 @@ TEST_F(ServerTest, Answers413AndClosesForAHeaderBlockOver16KiB) {
   router_.Add(Method::kGet, "/x", Open(), Text("{}"));
   Start();
   Client c = Connect();
-  c.WriteRaw("GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(17 * 1024, 'a') +
-             "\r\n\r\n");
+  c.WriteRaw("GET /x HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(17 * 1024, 'a') + "\r\n\r\n");
   HttpResponse res = c.Read();
   EXPECT_EQ(res.result_int(), 413);
   EXPECT_NE(res.body().find(R"("code":"payload_too_large")"), std::string::npos);
@@ -431,8 +428,7 @@ TEST_F(ServerTest, Answers401WithoutOrWithABadToken) {
   EXPECT_EQ(Field(none, "WWW-Authenticate").rfind("Bearer", 0), 0u);
   EXPECT_NE(none.body().find(R"("code":"unauthorized")"), std::string::npos);
 
-  HttpResponse bad =
-      c.Send(bhttp::verb::get, "/v1/issues", "", {{"Authorization", "Bearer nope"}});
+  HttpResponse bad = c.Send(bhttp::verb::get, "/v1/issues", "", {{"Authorization", "Bearer nope"}});
   EXPECT_EQ(bad.result_int(), 401);
   EXPECT_EQ(Field(bad, "WWW-Authenticate").rfind("Bearer", 0), 0u);
 
@@ -446,8 +442,7 @@ TEST_F(ServerTest, Answers403WithoutTheScopeAndLetsAdminImplyRead) {
               [](const Request& r, Responder respond) {
                 respond(JsonResponse(201, r.principal ? r.principal->token_id : "none"));
               });
-  router_.Add(Method::kGet, "/v1/connectors", RouteOptions{.scope = "connectors:read"},
-              Text("[]"));
+  router_.Add(Method::kGet, "/v1/connectors", RouteOptions{.scope = "connectors:read"}, Text("[]"));
   Start();
   Client c = Connect();
   HttpResponse forbidden =
@@ -488,22 +483,22 @@ TEST_F(ServerTest, RateLimitsTheSixthRequestAndCountsDown) {
   EXPECT_EQ(Field(limited, "Retry-After"), "50");
   EXPECT_EQ(Field(limited, "X-RateLimit-Remaining"), "0");
   // Another token has its own budget.
-  EXPECT_EQ(c.Send(bhttp::verb::get, "/v1/issues", "", {{"Authorization", "Bearer writer"}})
-                .result_int(),
-            200);
+  EXPECT_EQ(
+      c.Send(bhttp::verb::get, "/v1/issues", "", {{"Authorization", "Bearer writer"}}).result_int(),
+      200);
 }
 
 class IdempotencyTest : public ServerTest {
  protected:
   void SetUp() override {
-    router_.Add(Method::kPost, "/v1/issues", RouteOptions{.scope = "issues:write"},
-                [this](const Request& r, Responder respond) {
-                  int n = ++calls_;
-                  Later(100ms, [respond, n, body = r.body] {
-                    respond(JsonResponse(201, "{\"n\":" + std::to_string(n) + ",\"b\":\"" +
-                                                  body + "\"}"));
-                  });
-                });
+    router_.Add(
+        Method::kPost, "/v1/issues", RouteOptions{.scope = "issues:write"},
+        [this](const Request& r, Responder respond) {
+          int n = ++calls_;
+          Later(100ms, [respond, n, body = r.body] {
+            respond(JsonResponse(201, "{\"n\":" + std::to_string(n) + ",\"b\":\"" + body + "\"}"));
+          });
+        });
     Start();
   }
   HttpResponse Post(Client& c, std::string body, std::string key = "key-1") {
@@ -558,9 +553,8 @@ TEST_F(IdempotencyTest, RunsTheHandlerOnceForTenConcurrentRequestsWithOneKey) {
 }
 
 TEST_F(ServerTest, AnswersAThrowingHandlerWith500AndKeepsServing) {
-  router_.Add(Method::kGet, "/boom", Open(), [](const Request&, Responder) {
-    throw std::runtime_error("boom");
-  });
+  router_.Add(Method::kGet, "/boom", Open(),
+              [](const Request&, Responder) { throw std::runtime_error("boom"); });
   router_.Add(Method::kGet, "/ok", Open(), Text("fine"));
   Start();
   Client c = Connect();
@@ -639,13 +633,15 @@ TEST_F(ServerTest, RendersRequestMetricsLabelledWithTheRoutePattern) {
   c.Send(bhttp::verb::get, "/v1/issues/iss_2");
   c.Send(bhttp::verb::get, "/nope");
   std::string text = metrics_.Render();
-  EXPECT_NE(text.find(R"(http_requests_total{method="GET",route="/v1/issues/{id}",status="200"} 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(R"(http_requests_total{method="GET",route="/v1/issues/{id}",status="200"} 2)"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find(R"(http_requests_total{method="GET",route="unmatched",status="404"} 1)"),
             std::string::npos);
-  EXPECT_NE(text.find(R"(http_request_duration_seconds_count{method="GET",route="/v1/issues/{id}"} 2)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(R"(http_request_duration_seconds_count{method="GET",route="/v1/issues/{id}"} 2)"),
+      std::string::npos);
   EXPECT_EQ(text.find("iss_1"), std::string::npos);
   EXPECT_NE(text.find("http_connections_active 1"), std::string::npos);
 }

@@ -27,9 +27,9 @@ struct Principal {
 
 struct Request {
   Method method = Method::kGet;
-  std::string method_name;  // "GET", …
-  std::string target;       // path + query as received
-  std::string path;         // decoded path without query
+  std::string method_name;                                 // "GET", …
+  std::string target;                                      // path + query as received
+  std::string path;                                        // decoded path without query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   // Header names are stored lower-cased.
   std::vector<std::pair<std::string, std::string>> headers;

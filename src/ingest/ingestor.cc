@@ -32,24 +32,23 @@ void Ingestor::Ingest(const std::string& workspace_id, std::vector<Decoded> deco
   job.status = job.rejected == 0 ? "completed" : (job.accepted == 0 ? "failed" : "partial");
   job.created_at = now;
   outcome->job_id = job.id;
-  store_.Ingest(workspace_id, std::move(records), std::move(job),
-                [outcome, indices, done = std::move(done)](
-                    Result<std::vector<store::UpsertOutcome>> stored) {
-                  if (!stored) {
-                    done(Fail(stored.error()));
-                    return;
-                  }
-                  outcome->accepted = static_cast<long long>(stored->size());
-                  outcome->results.reserve(stored->size());
-                  for (size_t i = 0; i < stored->size(); ++i) {
-                    auto& s = (*stored)[i];
-                    outcome->results.push_back(RecordResult{(*indices)[i], std::move(s.issue_id),
-                                                            std::move(s.pattern_id),
-                                                            s.deduplicated, s.status, s.severity,
-                                                            std::move(s.title)});
-                  }
-                  done(std::move(*outcome));
-                });
+  store_.Ingest(
+      workspace_id, std::move(records), std::move(job),
+      [outcome, indices, done = std::move(done)](Result<std::vector<store::UpsertOutcome>> stored) {
+        if (!stored) {
+          done(Fail(stored.error()));
+          return;
+        }
+        outcome->accepted = static_cast<long long>(stored->size());
+        outcome->results.reserve(stored->size());
+        for (size_t i = 0; i < stored->size(); ++i) {
+          auto& s = (*stored)[i];
+          outcome->results.push_back(RecordResult{(*indices)[i], std::move(s.issue_id),
+                                                  std::move(s.pattern_id), s.deduplicated, s.status,
+                                                  s.severity, std::move(s.title)});
+        }
+        done(std::move(*outcome));
+      });
 }
 
 }  // namespace causeloop::ingest

@@ -6,20 +6,28 @@ namespace causeloop::model {
 
 const char* SeverityName(Severity s) {
   switch (s) {
-    case Severity::kP1: return "p1";
-    case Severity::kP2: return "p2";
-    case Severity::kP3: return "p3";
-    case Severity::kP4: return "p4";
+    case Severity::kP1:
+      return "p1";
+    case Severity::kP2:
+      return "p2";
+    case Severity::kP3:
+      return "p3";
+    case Severity::kP4:
+      return "p4";
   }
   return "p3";
 }
 
 const char* IssueStatusName(IssueStatus s) {
   switch (s) {
-    case IssueStatus::kOpen: return "open";
-    case IssueStatus::kInProgress: return "in_progress";
-    case IssueStatus::kResolved: return "resolved";
-    case IssueStatus::kClosed: return "closed";
+    case IssueStatus::kOpen:
+      return "open";
+    case IssueStatus::kInProgress:
+      return "in_progress";
+    case IssueStatus::kResolved:
+      return "resolved";
+    case IssueStatus::kClosed:
+      return "closed";
   }
   return "open";
 }
@@ -42,8 +50,8 @@ std::optional<Severity> ParseCanonicalSeverity(std::string_view s) {
 
 bool IsKnownSource(std::string_view source) {
   static constexpr std::array<std::string_view, 12> kSources = {
-      "jira",     "pagerduty", "github",       "servicenow", "datadog",    "sentry",
-      "gitlab",   "opsgenie",  "alertmanager", "grafana",    "cloudwatch", "custom_api"};
+      "jira",   "pagerduty", "github",       "servicenow", "datadog",    "sentry",
+      "gitlab", "opsgenie",  "alertmanager", "grafana",    "cloudwatch", "custom_api"};
   for (auto k : kSources) {
     if (k == source) return true;
   }

@@ -15,7 +15,7 @@ enum class IssueStatus { kOpen, kInProgress, kResolved, kClosed };
 
 const char* SeverityName(Severity s);  // "p1"…"p4"
 const char* IssueStatusName(IssueStatus s);
-std::optional<IssueStatus> ParseIssueStatus(std::string_view s);  // canonical names only
+std::optional<IssueStatus> ParseIssueStatus(std::string_view s);     // canonical names only
 std::optional<Severity> ParseCanonicalSeverity(std::string_view s);  // "p1"…"p4" only
 
 // The known sources (SPEC §5.1). Anything else is coerced to "custom_api".
@@ -42,7 +42,7 @@ struct IssueRecord {
   bool title_truncated = false;
   std::string body;
   bool body_truncated = false;
-  std::optional<Severity> severity;  // absent -> p3 on create, unchanged on update
+  std::optional<Severity> severity;   // absent -> p3 on create, unchanged on update
   std::optional<IssueStatus> status;  // absent -> open on create, unchanged on update
   std::string service;
   std::string environment;

@@ -54,7 +54,7 @@ struct IssueQuery {
   std::optional<model::IssueStatus> status;
   std::optional<model::Severity> severity;
   std::string source, service, team, pattern_id, connector_id;  // empty = no filter
-  std::string q;  // full text over title and body
+  std::string q;                                                // full text over title and body
   std::optional<SystemTime> created_after, created_before;
   IssueSort sort = IssueSort::kCreatedAt;
   bool descending = true;
@@ -93,9 +93,9 @@ struct StoredResponse {
 };
 
 struct StoreStats {
-  long long write_queue_depth = 0;    // records waiting for the writer
-  long long transactions = 0;         // committed group transactions
-  long long records_committed = 0;    // records (issues) written
+  long long write_queue_depth = 0;  // records waiting for the writer
+  long long transactions = 0;       // committed group transactions
+  long long records_committed = 0;  // records (issues) written
 };
 
 class Store {

@@ -43,8 +43,7 @@ class StoreConformanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("causeloop-store-" + std::to_string(::getpid()) + "-" +
-            std::to_string(counter_++));
+           ("causeloop-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     Reopen();
@@ -68,11 +67,15 @@ class StoreConformanceTest : public ::testing::Test {
     return ws.id;
   }
   std::vector<UpsertOutcome> Ingest(const std::string& ws, std::vector<model::IssueRecord> recs) {
-    IngestJob job{NewId("ing_job_", clock_.Now(), random_), ws, "completed",
-                  static_cast<long long>(recs.size()), 0, clock_.Now(), {}};
-    auto r = Wait<std::vector<UpsertOutcome>>([&](auto cb) {
-      store_->Ingest(ws, std::move(recs), job, cb);
-    });
+    IngestJob job{NewId("ing_job_", clock_.Now(), random_),
+                  ws,
+                  "completed",
+                  static_cast<long long>(recs.size()),
+                  0,
+                  clock_.Now(),
+                  {}};
+    auto r = Wait<std::vector<UpsertOutcome>>(
+        [&](auto cb) { store_->Ingest(ws, std::move(recs), job, cb); });
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
     return r ? *r : std::vector<UpsertOutcome>{};
   }
@@ -167,9 +170,8 @@ TYPED_TEST(StoreConformanceTest, EventsAreGapFreePerWorkspaceAndInOrder) {
 TYPED_TEST(StoreConformanceTest, FailedWriteLeavesNoEventAndNoSequenceGap) {
   this->Ingest(this->ws_, {Rec("jira", "1", "a")});
   // A manual create of an existing key fails inside the transaction…
-  auto conflict = Wait<model::Issue>([&](auto cb) {
-    this->store_->CreateIssue(this->ws_, Rec("jira", "1", "dup"), cb);
-  });
+  auto conflict = Wait<model::Issue>(
+      [&](auto cb) { this->store_->CreateIssue(this->ws_, Rec("jira", "1", "dup"), cb); });
   ASSERT_FALSE(conflict);
   EXPECT_EQ(conflict.error().code, ErrorCode::kConflict);
   ASSERT_FALSE(conflict.error().details.empty());
@@ -190,7 +192,8 @@ TYPED_TEST(StoreConformanceTest, AFailingWriteInAGroupLeavesTheOthersCommitted) 
     auto p = std::make_shared<std::promise<bool>>();
     results.push_back(p->get_future());
     auto rec = i == 3 ? Rec("jira", "1", "dup") : Rec("jira", "n" + std::to_string(i), "x");
-    this->store_->CreateIssue(this->ws_, rec, [p](Result<model::Issue> r) { p->set_value(r.has_value()); });
+    this->store_->CreateIssue(this->ws_, rec,
+                              [p](Result<model::Issue> r) { p->set_value(r.has_value()); });
   }
   for (int i = 0; i < 6; ++i) EXPECT_EQ(results[i].get(), i != 3) << i;
   auto events = this->store_->ListEvents(this->ws_, 0, 100);
@@ -341,9 +344,8 @@ TYPED_TEST(StoreConformanceTest, IdempotentResponsesAreFoundWithinTheirWindow) {
 
 TYPED_TEST(StoreConformanceTest, IngestJobIsRecorded) {
   IngestJob job{"ing_job_1", this->ws_, "partial", 1, 2, this->clock_.Now(), {}};
-  auto r = Wait<std::vector<UpsertOutcome>>([&](auto cb) {
-    this->store_->Ingest(this->ws_, {Rec("jira", "1", "x")}, job, cb);
-  });
+  auto r = Wait<std::vector<UpsertOutcome>>(
+      [&](auto cb) { this->store_->Ingest(this->ws_, {Rec("jira", "1", "x")}, job, cb); });
   ASSERT_TRUE(r);
   auto got = this->store_->GetIngestJob(this->ws_, "ing_job_1");
   ASSERT_TRUE(got);
@@ -355,8 +357,13 @@ TYPED_TEST(StoreConformanceTest, IngestJobIsRecorded) {
 TYPED_TEST(StoreConformanceTest, CloseDrainsQueuedWrites) {
   std::atomic<int> committed{0};
   for (int i = 0; i < 50; ++i) {
-    IngestJob job{NewId("ing_job_", this->clock_.Now(), this->random_), this->ws_, "completed", 1,
-                  0, this->clock_.Now(), {}};
+    IngestJob job{NewId("ing_job_", this->clock_.Now(), this->random_),
+                  this->ws_,
+                  "completed",
+                  1,
+                  0,
+                  this->clock_.Now(),
+                  {}};
     this->store_->Ingest(this->ws_, {Rec("jira", std::to_string(i), "x")}, job,
                          [&](auto r) { committed += r ? 1 : 0; });
   }

@@ -9,10 +9,10 @@ namespace causeloop::e2e {
 namespace {
 
 const std::vector<std::string> kAllScopes = {
-    "issues:read",     "issues:write",   "patterns:read",         "patterns:write",
+    "issues:read",      "issues:write",         "patterns:read",         "patterns:write",
     "predictions:read", "recommendations:read", "recommendations:write", "ingest:write",
-    "connectors:read", "connectors:admin", "webhooks:read",       "webhooks:admin",
-    "events:read",     "tokens:admin",   "workspace:admin"};
+    "connectors:read",  "connectors:admin",     "webhooks:read",         "webhooks:admin",
+    "events:read",      "tokens:admin",         "workspace:admin"};
 
 // Placeholders in paths and bodies: {issue}, {job}, {token} (ids of objects the test owns),
 // {unique} (a fresh suffix).
@@ -23,7 +23,8 @@ struct Route {
   std::string body;   // "" for none
 };
 
-const char* kJiraIssue = R"({"id":"{unique}","key":"OPS-{unique}","self":"https://acme.atlassian.net/rest/api/3/issue/1",
+const char* kJiraIssue =
+    R"({"id":"{unique}","key":"OPS-{unique}","self":"https://acme.atlassian.net/rest/api/3/issue/1",
   "fields":{"summary":"Login page returns 500","description":"Stack trace attached",
   "issuetype":{"name":"Bug"},"priority":{"name":"High"},
   "status":{"name":"Open","statusCategory":{"key":"new"}},
@@ -46,7 +47,8 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/events?after=0", "events:read", ""},
       {"GET", "/v1/api-tokens", "tokens:admin", ""},
       {"GET", "/v1/api-tokens/scopes", "tokens:admin", ""},
-      {"POST", "/v1/api-tokens", "tokens:admin", R"({"name":"made {unique}","scopes":["tokens:admin"]})"},
+      {"POST", "/v1/api-tokens", "tokens:admin",
+       R"({"name":"made {unique}","scopes":["tokens:admin"]})"},
       {"POST", "/v1/api-tokens/{token}/rotate", "tokens:admin", R"({"grace_seconds":0})"},
       {"DELETE", "/v1/api-tokens/{token}", "tokens:admin", ""},
   };
@@ -55,7 +57,8 @@ const std::vector<Route>& Routes() {
 
 std::string Fill(std::string text, const std::map<std::string, std::string>& values) {
   for (const auto& [key, value] : values) {
-    for (size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
+    for (size_t at; (at = text.find(key)) != std::string::npos;)
+      text.replace(at, key.size(), value);
   }
   return text;
 }
@@ -78,11 +81,12 @@ class AccessTest : public ServerTest<AccessTest> {
     const std::string u = UniqueSuffix();
     ids["{unique}"] = u;
     ids["{issue}"] = IngestEvent(http, R"({"title":"owned )" + u + R"(","severity":"low"})");
-    HttpResponse batch = http.Post("/v1/ingest/batch", R"({"records":[{"title":"job )" + u + "\"}]}");
+    HttpResponse batch =
+        http.Post("/v1/ingest/batch", R"({"records":[{"title":"job )" + u + "\"}]}");
     EXPECT_TRUE(HasStatus(batch, 202));
     ids["{job}"] = Json::Parse(batch.body).Str("/job_id").value_or("ing_job_missing");
-    HttpResponse token = http.Post("/v1/api-tokens", R"({"name":"spare )" + u +
-                                                         R"(","scopes":["issues:read"]})");
+    HttpResponse token =
+        http.Post("/v1/api-tokens", R"({"name":"spare )" + u + R"(","scopes":["issues:read"]})");
     EXPECT_TRUE(HasStatus(token, 201));
     Json t = Json::Parse(token.body);
     ids["{token}"] = t.Str("/id").value_or("tok_missing");
@@ -121,8 +125,9 @@ TEST_F(AccessTest, BulkUpdateFromAnotherWorkspaceLeavesTheIssuesAlone) {
   std::map<std::string, std::string> owned = MakeObjects(http_);
   Http other = FreshWorkspace();
 
-  HttpResponse r = other.Post("/v1/issues/bulk",
-                              R"({"ids":[")" + owned["{issue}"] + R"("],"status":"closed","assignee":"mallory"})");
+  HttpResponse r =
+      other.Post("/v1/issues/bulk", R"({"ids":[")" + owned["{issue}"] +
+                                        R"("],"status":"closed","assignee":"mallory"})");
 
   EXPECT_LT(r.status, 500) << r.Describe();
   Json issue = Json::Parse(http_.Get("/v1/issues/" + owned["{issue}"]).body);

@@ -17,14 +17,16 @@ namespace {
 constexpr int kThreads = 8;
 constexpr int kCycles = 3;
 
-std::string TitleFor(const std::string& ext) { return "Crash probe " + ext + " — connection reset"; }
+std::string TitleFor(const std::string& ext) {
+  return "Crash probe " + ext + " — connection reset";
+}
 
 // ~2.5 KiB, different for every record, so a torn write shows.
 std::string BodyFor(const std::string& ext) {
   std::string body;
   for (int i = 0; i < 40; ++i) {
-    body += "line " + std::to_string(i) + " of " + ext + ": upstream 10.0.0." +
-            std::to_string(i) + " refused the connection after 30s\n";
+    body += "line " + std::to_string(i) + " of " + ext + ": upstream 10.0.0." + std::to_string(i) +
+            " refused the connection after 30s\n";
   }
   return body;
 }
@@ -74,8 +76,9 @@ void Ingest(const Http& http, int cycle, int thread, Load& load, const std::stop
     } else {
       for (size_t i = 0; i < exts.size(); ++i) {
         const std::string p = "/results/" + std::to_string(i);
-        ids.push_back(j.Int(p + "/index") == static_cast<int64_t>(i) ? j.Str(p + "/issue_id").value_or("")
-                                                                     : "");
+        ids.push_back(j.Int(p + "/index") == static_cast<int64_t>(i)
+                          ? j.Str(p + "/issue_id").value_or("")
+                          : "");
       }
     }
     std::lock_guard lock(load.mu);
@@ -109,8 +112,7 @@ TEST(CrashSafetyTest, EveryAcknowledgedRecordSurvivesKill9MidStreamInThreeCycles
     {
       std::vector<std::jthread> threads;
       for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back(
-            [&, t](std::stop_token stop) { Ingest(http, cycle, t, load, stop); });
+        threads.emplace_back([&, t](std::stop_token stop) { Ingest(http, cycle, t, load, stop); });
       }
       // Let the load run ~1.5 s, then kill while requests are in flight.
       const bool mid_stream = PollUntil(
@@ -121,8 +123,8 @@ TEST(CrashSafetyTest, EveryAcknowledgedRecordSurvivesKill9MidStreamInThreeCycles
           20s, 1ms);
       const int in_flight_at_kill = load.in_flight.load();
       server.Kill9();
-      EXPECT_TRUE(mid_stream) << "acks " << load.acks.load() << ", in flight "
-                              << in_flight_at_kill << ": the load never got going";
+      EXPECT_TRUE(mid_stream) << "acks " << load.acks.load() << ", in flight " << in_flight_at_kill
+                              << ": the load never got going";
       for (auto& t : threads) t.request_stop();
     }  // joins
     EXPECT_EQ(load.unexpected.load(), 0) << load.first_unexpected;
@@ -140,7 +142,8 @@ TEST(CrashSafetyTest, EveryAcknowledgedRecordSurvivesKill9MidStreamInThreeCycles
       Json j = Json::Parse(raw);
       const std::string ext = j.Str("/external_id").value_or("");
       if (ext.rfind("crash-", 0) != 0) continue;
-      Stored s{j.Str("/id").value_or(""), j.Str("/title").value_or(""), j.Str("/body").value_or("")};
+      Stored s{j.Str("/id").value_or(""), j.Str("/title").value_or(""),
+               j.Str("/body").value_or("")};
       if (!j.Has("/body")) {  // a list without bodies: read the issue itself
         s.body = Json::Parse(after.Get("/v1/issues/" + s.id).body).Str("/body").value_or("");
       }
@@ -150,8 +153,9 @@ TEST(CrashSafetyTest, EveryAcknowledgedRecordSurvivesKill9MidStreamInThreeCycles
     int partial = 0;
     for (const auto& [ext, s] : stored) {
       if (s.title != TitleFor(ext) || s.body != BodyFor(ext)) {
-        if (++partial <= 5) ADD_FAILURE() << "partial record " << ext << ": title '" << s.title
-                                          << "', body of " << s.body.size() << " bytes";
+        if (++partial <= 5)
+          ADD_FAILURE() << "partial record " << ext << ": title '" << s.title << "', body of "
+                        << s.body.size() << " bytes";
       }
     }
     EXPECT_EQ(partial, 0);
@@ -191,7 +195,8 @@ TEST(CrashSafetyTest, EveryAcknowledgedRecordSurvivesKill9MidStreamInThreeCycles
         after_seq = seq;
         if (StrOf(e, "/type") == "issue.created") {
           auto d = e.at_pointer("/data");
-          const std::string data_json = d.error() == simdjson::SUCCESS ? RawOf(d.value_unsafe()) : "";
+          const std::string data_json =
+              d.error() == simdjson::SUCCESS ? RawOf(d.value_unsafe()) : "";
           for (size_t at = data_json.find("\"iss_"); at != std::string::npos;
                at = data_json.find("\"iss_", at + 1)) {
             created_ids.insert(data_json.substr(at + 1, data_json.find('"', at + 1) - at - 1));
@@ -202,7 +207,8 @@ TEST(CrashSafetyTest, EveryAcknowledgedRecordSurvivesKill9MidStreamInThreeCycles
     int missing_events = 0;
     for (const auto& [ext, issue_id] : all_acked) {
       if (!created_ids.count(issue_id) && ++missing_events <= 5) {
-        ADD_FAILURE() << "no issue.created event for acknowledged " << ext << " (" << issue_id << ")";
+        ADD_FAILURE() << "no issue.created event for acknowledged " << ext << " (" << issue_id
+                      << ")";
       }
     }
     EXPECT_EQ(missing_events, 0);

@@ -72,7 +72,8 @@ TEST_F(EventsTest, NIngestsYieldIssueCreatedEventsWithGapFreeSequencesAcrossPage
   std::vector<std::string> ids;
   for (int i = 0; i < 13; ++i) {
     ids.push_back(IngestEvent(http, R"({"source":"jira","external_id":"ev-)" + std::to_string(i) +
-                                        R"(","title":"Event log issue )" + std::to_string(i) + "\"}"));
+                                        R"(","title":"Event log issue )" + std::to_string(i) +
+                                        "\"}"));
   }
 
   std::optional<std::vector<Event>> events = ReadEvents(http, 0, 4);
@@ -104,7 +105,8 @@ TEST_F(EventsTest, UpdatesAndResolutionsEmitTheirTypesInOrder) {
   ASSERT_FALSE(id.empty());
   IngestEvent(http, R"({"source":"sentry","external_id":"ev-u","title":"second"})");
   ASSERT_TRUE(HasStatus(http.Post("/v1/issues/" + id + "/resolve",
-                                  R"({"summary":"fixed","fix":"bumped the timeout"})"), 200));
+                                  R"({"summary":"fixed","fix":"bumped the timeout"})"),
+                        200));
 
   std::optional<std::vector<Event>> events = ReadEvents(http, 0, 100);
 

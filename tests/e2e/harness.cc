@@ -180,7 +180,9 @@ ProcessResult RunProcess(const std::string& path, const std::vector<std::string>
   return result;
 }
 
-ProcessResult RunCli(const std::vector<std::string>& args) { return RunProcess(BinaryPath(), args); }
+ProcessResult RunCli(const std::vector<std::string>& args) {
+  return RunProcess(BinaryPath(), args);
+}
 
 ServerProcess::ServerProcess() : ServerProcess(Options{}) {}
 
@@ -212,16 +214,15 @@ std::string ServerProcess::LogTail(size_t max_bytes) const {
 ::testing::AssertionResult ServerProcess::Start() {
   if (running()) return ::testing::AssertionFailure() << "server already running";
   if (access(options_.binary.c_str(), X_OK) != 0) {
-    return ::testing::AssertionFailure()
-           << "causeloop binary not found or not executable at '" << options_.binary
-           << "' (set CAUSELOOP_BINARY)";
+    return ::testing::AssertionFailure() << "causeloop binary not found or not executable at '"
+                                         << options_.binary << "' (set CAUSELOOP_BINARY)";
   }
   const std::string port_file = root_ + "/port";
   std::error_code ec;
   fs::remove(port_file, ec);
   port_ = 0;
 
-  std::vector<std::string> args = {"serve",       "--data-dir", data_dir(), "--listen",
+  std::vector<std::string> args = {"serve",       "--data-dir",  data_dir(), "--listen",
                                    "127.0.0.1:0", "--port-file", port_file};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   Argv argv(options_.binary, args);
@@ -268,10 +269,9 @@ std::string ServerProcess::LogTail(size_t max_bytes) const {
   }
   if (!ready || port_ <= 0) {
     Kill9();
-    return ::testing::AssertionFailure()
-           << "server did not write a valid port file within " << options_.start_timeout.count()
-           << " ms; log:\n"
-           << LogTail();
+    return ::testing::AssertionFailure() << "server did not write a valid port file within "
+                                         << options_.start_timeout.count() << " ms; log:\n"
+                                         << LogTail();
   }
   return ::testing::AssertionSuccess();
 }
@@ -335,8 +335,8 @@ std::optional<CreatedToken> ServerProcess::CreateToken(const std::string& worksp
   std::string joined;
   for (const auto& s : scopes) joined += (joined.empty() ? "" : ",") + s;
   ProcessResult r =
-      RunProcess(options_.binary, {"admin", "create-token", "--data-dir", data_dir(),
-                                   "--workspace", workspace_id, "--scopes", joined, "--name", name});
+      RunProcess(options_.binary, {"admin", "create-token", "--data-dir", data_dir(), "--workspace",
+                                   workspace_id, "--scopes", joined, "--name", name});
   if (r.exit_code != 0) {
     ADD_FAILURE() << "admin create-token --scopes " << joined << " exited " << r.exit_code
                   << "\nstdout: " << r.stdout_text << "\nstderr: " << r.stderr_text;
@@ -480,8 +480,7 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 bool HasHeaderNamed(const Headers& headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {
@@ -603,8 +602,9 @@ std::optional<simdjson::dom::element> Json::At(std::string_view pointer) const {
 }
 
 std::optional<std::string> StrOf(simdjson::dom::element e, std::string_view pointer) {
-  auto v = pointer.empty() ? simdjson::simdjson_result<simdjson::dom::element>(simdjson::dom::element(e))
-                           : e.at_pointer(pointer);
+  auto v = pointer.empty()
+               ? simdjson::simdjson_result<simdjson::dom::element>(simdjson::dom::element(e))
+               : e.at_pointer(pointer);
   if (v.error() != simdjson::SUCCESS) return std::nullopt;
   auto s = v.get_string();
   if (s.error() != simdjson::SUCCESS) return std::nullopt;
@@ -612,8 +612,9 @@ std::optional<std::string> StrOf(simdjson::dom::element e, std::string_view poin
 }
 
 std::optional<int64_t> IntOf(simdjson::dom::element e, std::string_view pointer) {
-  auto v = pointer.empty() ? simdjson::simdjson_result<simdjson::dom::element>(simdjson::dom::element(e))
-                           : e.at_pointer(pointer);
+  auto v = pointer.empty()
+               ? simdjson::simdjson_result<simdjson::dom::element>(simdjson::dom::element(e))
+               : e.at_pointer(pointer);
   if (v.error() != simdjson::SUCCESS) return std::nullopt;
   auto i = v.get_int64();
   if (i.error() == simdjson::SUCCESS) return i.value_unsafe();
@@ -670,11 +671,21 @@ std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -723,8 +734,8 @@ std::string UniqueSuffix() {
 
 ::testing::AssertionResult HasStatus(const HttpResponse& response, long status) {
   if (response.status == status) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected HTTP " << status << ", got "
-                                       << response.Describe();
+  return ::testing::AssertionFailure()
+         << "expected HTTP " << status << ", got " << response.Describe();
 }
 
 ::testing::AssertionResult IsErrorEnvelope(const HttpResponse& response, long status,
@@ -739,12 +750,12 @@ std::string UniqueSuffix() {
   }
   Json j = Json::Parse(response.body);
   if (!j.ok()) {
-    return ::testing::AssertionFailure() << "error body is not JSON (" << j.error()
-                                         << "): " << response.Describe();
+    return ::testing::AssertionFailure()
+           << "error body is not JSON (" << j.error() << "): " << response.Describe();
   }
   if (j.Str("/error/code") != std::string(code)) {
-    return ::testing::AssertionFailure() << "expected error.code " << code << " in "
-                                         << response.body;
+    return ::testing::AssertionFailure()
+           << "expected error.code " << code << " in " << response.body;
   }
   if (j.Str("/error/message").value_or("").empty()) {
     return ::testing::AssertionFailure() << "error.message missing or empty in " << response.body;

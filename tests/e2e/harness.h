@@ -4,6 +4,7 @@
 // Nothing here sleeps to wait for a condition: every wait polls the condition against a
 // deadline and reports what it last saw when the deadline passes.
 
+#include <gtest/gtest.h>
 #include <simdjson.h>
 #include <sys/types.h>
 
@@ -19,8 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 namespace causeloop::e2e {
 
 using Clock = std::chrono::steady_clock;
@@ -33,7 +32,7 @@ using namespace std::chrono_literals;
 std::string BinaryPath();
 
 struct ProcessResult {
-  int exit_code = -1;   // the exit status, or 128 + signal when killed; -1 when it never ran
+  int exit_code = -1;  // the exit status, or 128 + signal when killed; -1 when it never ran
   std::string stdout_text;
   std::string stderr_text;
 };
@@ -115,7 +114,7 @@ class ServerProcess {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResponse {
-  long status = 0;                              // 0 when the transport failed
+  long status = 0;                             // 0 when the transport failed
   std::map<std::string, std::string> headers;  // names lower-cased; repeats joined by ", "
   std::string body;
   std::string transport_error;  // curl's message when status == 0
@@ -151,11 +150,14 @@ class Http {
   HttpResponse Get(std::string_view path, const Headers& headers = {}) const {
     return Request("GET", path, {}, headers);
   }
-  HttpResponse Post(std::string_view path, std::string_view body, const Headers& headers = {}) const {
+  HttpResponse Post(std::string_view path, std::string_view body,
+                    const Headers& headers = {}) const {
     return Request("POST", path, body, headers);
   }
 
-  [[nodiscard]] Http WithToken(std::string token) const { return Http(base_url_, std::move(token)); }
+  [[nodiscard]] Http WithToken(std::string token) const {
+    return Http(base_url_, std::move(token));
+  }
   [[nodiscard]] const std::string& base_url() const { return base_url_; }
   [[nodiscard]] const std::string& token() const { return token_; }
 

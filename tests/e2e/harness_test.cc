@@ -1,6 +1,8 @@
 // Tests of the harness itself, against a local listener and a fake server script, so that a
 // failing e2e test points at the server and not at its test tools.
 
+#include "e2e/harness.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,8 +15,6 @@
 #include <sstream>
 #include <stop_token>
 #include <thread>
-
-#include "e2e/harness.h"
 
 namespace causeloop::e2e {
 namespace {
@@ -120,9 +120,11 @@ class EchoServer {
       }
       std::string echo = request_line.substr(0, request_line.rfind(' ')) + "\n" + auth + "\n" +
                          content_type + "\n" + body;
-      std::string response = "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\n"
-                             "X-Request-Id: req-1\r\nX-Multi: a\r\nx-multi: b\r\n"
-                             "Content-Length: " + std::to_string(echo.size()) + "\r\n\r\n" + echo;
+      std::string response =
+          "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\n"
+          "X-Request-Id: req-1\r\nX-Multi: a\r\nx-multi: b\r\n"
+          "Content-Length: " +
+          std::to_string(echo.size()) + "\r\n\r\n" + echo;
       (void)!write(c, response.data(), response.size());
     }
   }
@@ -219,9 +221,7 @@ TEST(HarnessJsonTest, QuoteProducesJsonThatParsesBackToTheSameString) {
   EXPECT_EQ(j.Str("/s"), nasty);
 }
 
-TEST(HarnessJsonTest, MalformedTextIsNotOk) {
-  EXPECT_FALSE(Json::Parse("{\"a\":").ok());
-}
+TEST(HarnessJsonTest, MalformedTextIsNotOk) { EXPECT_FALSE(Json::Parse("{\"a\":").ok()); }
 
 TEST(HarnessProcessTest, RunProcessCapturesExitCodeStdoutAndStderr) {
   ProcessResult r = RunProcess("/bin/sh", {"-c", "echo out; echo err >&2; exit 3"});

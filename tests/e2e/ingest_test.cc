@@ -71,19 +71,20 @@ TEST_F(IngestTest, SeverityVocabulariesMapToCanonicalLevels) {
       {R"("critical")", "p1"}, {R"("high")", "p2"}, {R"("medium")", "p3"}, {R"("low")", "p4"},
       {R"("info")", "p4"},     {R"("P1")", "p1"},   {"2", "p2"},           {R"("p4")", "p4"}};
   for (const auto& [input, expected] : cases) {
-    const std::string id = IngestEvent(http_, R"({"title":"sev )" + UniqueSuffix() +
-                                                  R"(","severity":)" + input + "}");
+    const std::string id =
+        IngestEvent(http_, R"({"title":"sev )" + UniqueSuffix() + R"(","severity":)" + input + "}");
     ASSERT_FALSE(id.empty()) << input;
     EXPECT_EQ(GetIssue(http_, id).Str("/severity"), expected) << "severity " << input;
   }
-  const std::string plain = IngestEvent(http_, R"({"title":"no severity )" + UniqueSuffix() + "\"}");
+  const std::string plain =
+      IngestEvent(http_, R"({"title":"no severity )" + UniqueSuffix() + "\"}");
   EXPECT_EQ(GetIssue(http_, plain).Str("/severity"), "p3") << "the default";
 }
 
 TEST_F(IngestTest, UnknownSourceIsStoredAsCustomApiKeepingTheOriginalInSourceRaw) {
-  const std::string id = IngestEvent(
-      http_, R"({"source":"homegrown-monitor","external_id":"hg-)" + UniqueSuffix() +
-                 R"(","title":"Disk almost full"})");
+  const std::string id =
+      IngestEvent(http_, R"({"source":"homegrown-monitor","external_id":"hg-)" + UniqueSuffix() +
+                             R"(","title":"Disk almost full"})");
   ASSERT_FALSE(id.empty());
 
   Json issue = GetIssue(http_, id);
@@ -116,14 +117,15 @@ TEST_F(IngestTest, TitleFallsBackToTheExternalId) {
 TEST_F(IngestTest, ResentSourceAndExternalIdUpdatesTheSameIssue) {
   Http ws = FreshWorkspace();
   const std::string ext = "gh-" + UniqueSuffix();
-  const std::string first = IngestEvent(
-      ws, R"({"source":"github","external_id":")" + ext +
-              R"(","title":"Flaky test in CI","severity":"low","service":"ci"})");
+  const std::string first =
+      IngestEvent(ws, R"({"source":"github","external_id":")" + ext +
+                          R"(","title":"Flaky test in CI","severity":"low","service":"ci"})");
   ASSERT_FALSE(first.empty());
 
-  HttpResponse r = ws.Post("/v1/ingest/events",
-                           R"({"source":"github","external_id":")" + ext +
-                               R"j(","title":"Flaky test in CI (again)","severity":"critical","service":"ci"})j");
+  HttpResponse r = ws.Post(
+      "/v1/ingest/events",
+      R"({"source":"github","external_id":")" + ext +
+          R"j(","title":"Flaky test in CI (again)","severity":"critical","service":"ci"})j");
 
   ASSERT_TRUE(HasStatus(r, 202));
   Json j = Json::Parse(r.body);
@@ -153,9 +155,11 @@ TEST_F(IngestTest, BatchStoresEveryRecordAndEachIsReadBack) {
       "/v1/ingest/batch",
       R"({"records":[{"source":"datadog","external_id":"dd-)" + s +
           R"(","title":"CPU high on web-1","severity":"critical"},)"
-          R"({"source":"sentry","external_id":"se-)" + s +
+          R"({"source":"sentry","external_id":"se-)" +
+          s +
           R"(","title":"NullPointerException in Cart","severity":"low","labels":{"release":"1.2.3"}},)"
-          R"({"title":"Manual report )" + s + R"(","severity":"high","source":"acme-tool"}]})");
+          R"({"title":"Manual report )" +
+          s + R"(","severity":"high","source":"acme-tool"}]})");
 
   ASSERT_TRUE(HasStatus(r, 202));
   Json j = Json::Parse(r.body);
@@ -188,17 +192,23 @@ TEST_F(IngestTest, BatchStoresEveryRecordAndEachIsReadBack) {
 TEST_F(IngestTest, BatchRejectsExactlyTheBadRecordsWithIndexReasonAndFieldAndStoresTheRest) {
   Http ws = FreshWorkspace();
   const std::string s = UniqueSuffix();
-  const std::string body = R"({"records":[)"
-      R"({"title":"good zero )" + s + R"("},)"                           // 0 ok
-      R"("not an object",)"                                              // 1
-      R"({"title":42},)"                                                 // 2 title
-      R"({"title":"good three )" + s + R"(","severity":"p1"},)"         // 3 ok
-      R"({"title":"bad labels","labels":"env=prod"},)"                   // 4 labels
-      R"({"title":"bad label value","labels":{"env":5}},)"               // 5 labels
-      R"({"title":"bad severity","severity":"catastrophic"},)"           // 6 severity
-      R"({"title":"bad time","source_created_at":"yesterday at noon"},)" // 7 timestamp
-      R"({"body":"no title, no external id","source":"jira"},)"          // 8 title/external_id
-      R"({"source":"jira","external_id":"good-nine-)" + s + R"("}]})";  // 9 ok
+  const std::string body =
+      R"({"records":[)"
+      R"({"title":"good zero )" +
+      s +
+      R"("},)"               // 0 ok
+      R"("not an object",)"  // 1
+      R"({"title":42},)"     // 2 title
+      R"({"title":"good three )" +
+      s +
+      R"(","severity":"p1"},)"                                            // 3 ok
+      R"({"title":"bad labels","labels":"env=prod"},)"                    // 4 labels
+      R"({"title":"bad label value","labels":{"env":5}},)"                // 5 labels
+      R"({"title":"bad severity","severity":"catastrophic"},)"            // 6 severity
+      R"({"title":"bad time","source_created_at":"yesterday at noon"},)"  // 7 timestamp
+      R"({"body":"no title, no external id","source":"jira"},)"           // 8 title/external_id
+      R"({"source":"jira","external_id":"good-nine-)" +
+      s + R"("}]})";  // 9 ok
 
   HttpResponse r = ws.Post("/v1/ingest/batch", body);
 
@@ -284,8 +294,8 @@ TEST_F(IngestTest, BatchOf500RecordsIsAccepted) {
 }
 
 TEST_F(IngestTest, IngestStatusReportsTheJobOfABatch) {
-  HttpResponse r = http_.Post("/v1/ingest/batch",
-                              R"({"records":[{"title":"ok )" + UniqueSuffix() + R"("},{"title":7}]})");
+  HttpResponse r = http_.Post(
+      "/v1/ingest/batch", R"({"records":[{"title":"ok )" + UniqueSuffix() + R"("},{"title":7}]})");
   ASSERT_TRUE(HasStatus(r, 202));
   const std::string job = Json::Parse(r.body).Str("/job_id").value_or("");
 

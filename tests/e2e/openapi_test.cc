@@ -21,8 +21,8 @@ std::string Upper(std::string s) {
 }
 
 struct Operation {
-  std::string method;  // upper case
-  std::string path;    // as documented
+  std::string method;              // upper case
+  std::string path;                // as documented
   std::set<std::string> statuses;  // documented response keys ("200", "4XX", "default")
   std::string example_body;        // requestBody example, if any
 };
@@ -86,15 +86,27 @@ TEST_F(OpenApiTest, DocumentsEveryRouteOfTheContract) {
   std::set<std::string> documented;
   for (const auto& op : ops) documented.insert(op.method + " " + Shape(op.path));
 
-  const std::vector<std::string> contract = {
-      "GET /health", "GET /ready", "GET /metrics",
-      "POST /v1/api-tokens", "GET /v1/api-tokens", "GET /v1/api-tokens/scopes",
-      "POST /v1/api-tokens/{}/rotate", "DELETE /v1/api-tokens/{}",
-      "POST /v1/ingest/events", "POST /v1/ingest/batch", "GET /v1/ingest/status/{}",
-      "POST /v1/ingest/{}/issues",
-      "GET /v1/issues", "POST /v1/issues", "GET /v1/issues/{}", "PATCH /v1/issues/{}",
-      "POST /v1/issues/{}/resolve", "POST /v1/issues/bulk", "GET /v1/events"};
-  for (const auto& route : contract) EXPECT_TRUE(documented.count(route)) << route << " is not documented";
+  const std::vector<std::string> contract = {"GET /health",
+                                             "GET /ready",
+                                             "GET /metrics",
+                                             "POST /v1/api-tokens",
+                                             "GET /v1/api-tokens",
+                                             "GET /v1/api-tokens/scopes",
+                                             "POST /v1/api-tokens/{}/rotate",
+                                             "DELETE /v1/api-tokens/{}",
+                                             "POST /v1/ingest/events",
+                                             "POST /v1/ingest/batch",
+                                             "GET /v1/ingest/status/{}",
+                                             "POST /v1/ingest/{}/issues",
+                                             "GET /v1/issues",
+                                             "POST /v1/issues",
+                                             "GET /v1/issues/{}",
+                                             "PATCH /v1/issues/{}",
+                                             "POST /v1/issues/{}/resolve",
+                                             "POST /v1/issues/bulk",
+                                             "GET /v1/events"};
+  for (const auto& route : contract)
+    EXPECT_TRUE(documented.count(route)) << route << " is not documented";
 }
 
 TEST_F(OpenApiTest, EveryDocumentedOperationExistsAndAnswersADocumentedStatus) {
@@ -102,12 +114,14 @@ TEST_F(OpenApiTest, EveryDocumentedOperationExistsAndAnswersADocumentedStatus) {
   ASSERT_FALSE(ops.empty());
   // What "no such route" looks like, to tell it apart from "no such object".
   HttpResponse unknown = http_.Get("/v1/zz-no-such-route-" + UniqueSuffix());
-  const std::string route_missing_message = Json::Parse(unknown.body).Str("/error/message").value_or("");
+  const std::string route_missing_message =
+      Json::Parse(unknown.body).Str("/error/message").value_or("");
   ASSERT_EQ(unknown.status, 404);
 
   const std::string u = UniqueSuffix();
   const std::string issue = IngestEvent(http_, R"({"title":"openapi probe )" + u + "\"}");
-  HttpResponse batch = http_.Post("/v1/ingest/batch", R"({"records":[{"title":"openapi job )" + u + "\"}]}");
+  HttpResponse batch =
+      http_.Post("/v1/ingest/batch", R"({"records":[{"title":"openapi job )" + u + "\"}]}");
   const std::string job = Json::Parse(batch.body).Str("/job_id").value_or("ing_job_missing");
   ASSERT_FALSE(issue.empty());
 
@@ -134,7 +148,8 @@ TEST_F(OpenApiTest, EveryDocumentedOperationExistsAndAnswersADocumentedStatus) {
       } else if (before == "/v1/ingest/status/") {
         value = job;
       } else if (before == "/v1/api-tokens/") {  // a token of its own, since it may be revoked
-        HttpResponse t = http_.Post("/v1/api-tokens", R"({"name":"openapi","scopes":["issues:read"]})");
+        HttpResponse t =
+            http_.Post("/v1/api-tokens", R"({"name":"openapi","scopes":["issues:read"]})");
         value = Json::Parse(t.body).Str("/id").value_or("tok_missing");
       } else {
         value = "zz_no_such_object";
@@ -144,7 +159,8 @@ TEST_F(OpenApiTest, EveryDocumentedOperationExistsAndAnswersADocumentedStatus) {
     }
     const bool has_body = op.method == "POST" || op.method == "PUT" || op.method == "PATCH";
     const std::string body = has_body ? (op.example_body.empty() ? "{}" : op.example_body) : "";
-    RequestOptions options{.timeout = 20s, .headers_only = op.path.find("stream") != std::string::npos};
+    RequestOptions options{.timeout = 20s,
+                           .headers_only = op.path.find("stream") != std::string::npos};
     HttpResponse r = http_.Request(op.method, path, body, {}, options);
     const std::string what = op.method + " " + path + " (documented as " + op.path + ")";
 
@@ -159,7 +175,8 @@ TEST_F(OpenApiTest, EveryDocumentedOperationExistsAndAnswersADocumentedStatus) {
       std::string listed;
       for (const auto& s : op.statuses) listed += s + " ";
       EXPECT_TRUE(Documents(op, r.status))
-          << what << " -> " << r.status << ", documented: " << listed << "\n" << r.Describe();
+          << what << " -> " << r.status << ", documented: " << listed << "\n"
+          << r.Describe();
     }
   }
 }

@@ -27,7 +27,8 @@ class PaginationTest : public ServerTest<PaginationTest> {
     std::string body = R"({"records":[)";
     const std::string u = UniqueSuffix();
     for (int i = 0; i < n; ++i) {
-      body += (i ? "," : "") + std::string(R"({"title":"seed )") + std::to_string(i) + " " + u + "\"}";
+      body +=
+          (i ? "," : "") + std::string(R"({"title":"seed )") + std::to_string(i) + " " + u + "\"}";
     }
     body += "]}";
     HttpResponse r = ws.Post("/v1/ingest/batch", body);
@@ -125,8 +126,8 @@ TEST_F(PaginationTest, PagingWhileIssuesAreInsertedShowsEveryExistingIssueExactl
   std::atomic<bool> writer_failed{false};
   std::jthread writer([&](std::stop_token stop) {
     for (int i = 0; !stop.stop_requested(); ++i) {
-      HttpResponse r = ws.Post("/v1/ingest/events",
-                               R"({"title":"concurrent )" + std::to_string(i) + " " + UniqueSuffix() + "\"}");
+      HttpResponse r = ws.Post("/v1/ingest/events", R"({"title":"concurrent )" + std::to_string(i) +
+                                                        " " + UniqueSuffix() + "\"}");
       if (r.status != 202) {
         writer_failed = true;
         return;
@@ -166,7 +167,8 @@ TEST_F(PaginationTest, PagingWhileIssuesAreInsertedShowsEveryExistingIssueExactl
 
   EXPECT_GE(pages, 5);
   EXPECT_GT(inserted.load(), 5);
-  for (const auto& [id, count] : seen) EXPECT_EQ(count, 1) << id << " appeared " << count << " times";
+  for (const auto& [id, count] : seen)
+    EXPECT_EQ(count, 1) << id << " appeared " << count << " times";
   for (const auto& id : existing) EXPECT_EQ(seen.count(id), 1u) << id << " was skipped";
 }
 

@@ -73,7 +73,8 @@ TEST_F(ServiceTest, CreateTokenWhileTheServerRunsGrantsExactlyTheGivenScopes) {
   EXPECT_EQ(t->id.rfind("tok_", 0), 0u) << t->id;
   EXPECT_TRUE(HasStatus(http.Get("/v1/issues"), 200));
   EXPECT_TRUE(HasStatus(http.Get("/v1/events?after=0"), 200));
-  EXPECT_TRUE(IsErrorEnvelope(http.Post("/v1/ingest/events", R"({"title":"x"})"), 403, "forbidden"));
+  EXPECT_TRUE(
+      IsErrorEnvelope(http.Post("/v1/ingest/events", R"({"title":"x"})"), 403, "forbidden"));
 }
 
 TEST(ServiceLifecycleTest, FirstStartOnAnEmptyDataDirCreatesAWorkspaceAndPrintsAToken) {
@@ -83,7 +84,8 @@ TEST(ServiceLifecycleTest, FirstStartOnAnEmptyDataDirCreatesAWorkspaceAndPrintsA
 
   EXPECT_TRUE(HasStatus(Http(server.BaseUrl()).Get("/ready"), 200));
   EXPECT_NE(server.LogTail(100000).find("clp_"), std::string::npos)
-      << "no one-time admin token printed on first start:\n" << server.LogTail();
+      << "no one-time admin token printed on first start:\n"
+      << server.LogTail();
 }
 
 TEST(ServiceLifecycleTest, SigtermStopsGracefullyWithExitZeroAndDataSurvivesARestart) {

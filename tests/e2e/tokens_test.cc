@@ -9,9 +9,9 @@ namespace {
 class TokenLifecycleTest : public ServerTest<TokenLifecycleTest> {
  protected:
   CreatedToken Create(const std::string& extra_fields = "") {
-    HttpResponse r = http_.Post("/v1/api-tokens", R"({"name":"lifecycle )" + UniqueSuffix() +
-                                                      R"(","scopes":["issues:read"])" +
-                                                      extra_fields + "}");
+    HttpResponse r =
+        http_.Post("/v1/api-tokens", R"({"name":"lifecycle )" + UniqueSuffix() +
+                                         R"(","scopes":["issues:read"])" + extra_fields + "}");
     EXPECT_TRUE(HasStatus(r, 201));
     Json j = Json::Parse(r.body);
     return {j.Str("/id").value_or(""), j.Str("/token").value_or("")};

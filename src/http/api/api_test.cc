@@ -1,13 +1,14 @@
 // Keeps /openapi.json true: the documented operations and the registered routes are the same
 // set, with the same scopes.
 
+#include "http/api/api.h"
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <filesystem>
 #include <set>
 
-#include "http/api/api.h"
 #include "http/api/handlers.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -27,8 +28,8 @@ class ApiRoutesTest : public ::testing::Test {
     store_ = std::move(*store::OpenSqliteStore((dir_ / "db").string(), {}, clock_, random_));
     ingestor_ = std::make_unique<ingest::Ingestor>(*store_, clock_, random_);
     tokens_ = std::make_unique<TokenAuthenticator>(*store_, clock_);
-    ctx_ = std::make_unique<ApiContext>(ApiContext{*store_, *ingestor_, *tokens_, cursors_,
-                                                   metrics_, clock_, random_, "test"});
+    ctx_ = std::make_unique<ApiContext>(
+        ApiContext{*store_, *ingestor_, *tokens_, cursors_, metrics_, clock_, random_, "test"});
     RegisterRoutes(router_, *ctx_);
   }
   void TearDown() override {

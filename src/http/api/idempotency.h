@@ -19,17 +19,18 @@ class StoreIdempotency final : public IdempotencyStore {
     if (!r) return Fail(r.error());
     if (!*r) return std::optional<StoredResponse>{};
     const auto& s = **r;
-    return std::optional<StoredResponse>{StoredResponse{s.request_hash, s.status, s.body, s.content_type}};
+    return std::optional<StoredResponse>{
+        StoredResponse{s.request_hash, s.status, s.body, s.content_type}};
   }
 
   void Save(const std::string& workspace_id, const std::string& key, const std::string& method,
             const std::string& path, StoredResponse response,
             std::function<void(Status)> done) override {
-    store_.SaveIdempotent(workspace_id, key, method, path,
-                          store::StoredResponse{std::move(response.request_hash), response.status,
-                                                std::move(response.body),
-                                                std::move(response.content_type)},
-                          std::move(done));
+    store_.SaveIdempotent(
+        workspace_id, key, method, path,
+        store::StoredResponse{std::move(response.request_hash), response.status,
+                              std::move(response.body), std::move(response.content_type)},
+        std::move(done));
   }
 
  private:

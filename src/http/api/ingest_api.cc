@@ -66,8 +66,9 @@ void PostIngestEvent(ApiContext& ctx, const Request& req, Responder respond) {
 void PostIngestNative(ApiContext& ctx, const Request& req, Responder respond) {
   std::string source(req.Param("source"));
   if (!normalize::IsNativeSource(source)) {
-    return ReplyError(req, respond,
-                      Error{ErrorCode::kNotFound, "no native shape for source '" + source + "'", {}});
+    return ReplyError(
+        req, respond,
+        Error{ErrorCode::kNotFound, "no native shape for source '" + source + "'", {}});
   }
   auto root = ingest::ParseJsonBody(req.body);
   if (!root) return ReplyError(req, respond, root.error());
@@ -79,15 +80,14 @@ void PostIngestBatch(ApiContext& ctx, const Request& req, Responder respond) {
   if (!root) return ReplyError(req, respond, root.error());
   simdjson::dom::array records;
   if ((*root)["records"].get(records) != simdjson::SUCCESS) {
-    return ReplyError(
-        req, respond,
-        FieldError("records", "expected {\"records\": [ … ]} with 1 to 500 records"));
+    return ReplyError(req, respond,
+                      FieldError("records", "expected {\"records\": [ … ]} with 1 to 500 records"));
   }
   size_t n = records.size();
   if (n == 0 || n > static_cast<size_t>(kMaxBatchRecords)) {
-    return ReplyError(req, respond,
-                      FieldError("records", "a batch holds 1 to 500 records; got " +
-                                               std::to_string(n)));
+    return ReplyError(
+        req, respond,
+        FieldError("records", "a batch holds 1 to 500 records; got " + std::to_string(n)));
   }
   std::vector<ingest::Decoded> decoded;
   decoded.reserve(n);

@@ -15,10 +15,9 @@ using store::IssueQuery;
 using store::IssueSort;
 
 // The query parameters that define a list (everything but paging); a cursor is bound to them.
-constexpr std::string_view kFilterKeys[] = {"status",       "severity",     "source",
-                                            "service",      "team",         "pattern_id",
-                                            "connector_id", "q",            "created_after",
-                                            "created_before", "sort"};
+constexpr std::string_view kFilterKeys[] = {
+    "status",       "severity", "source",        "service",        "team", "pattern_id",
+    "connector_id", "q",        "created_after", "created_before", "sort"};
 
 std::string FilterFingerprint(const Request& req) {
   std::string f;
@@ -33,9 +32,12 @@ std::string FilterFingerprint(const Request& req) {
 
 std::string SortValue(const model::Issue& i, IssueSort sort) {
   switch (sort) {
-    case IssueSort::kCreatedAt: return std::to_string(ToUnixMillis(i.created_at));
-    case IssueSort::kLastSeenAt: return std::to_string(ToUnixMillis(i.last_seen_at));
-    case IssueSort::kSeverity: return std::to_string(static_cast<int>(i.severity));
+    case IssueSort::kCreatedAt:
+      return std::to_string(ToUnixMillis(i.created_at));
+    case IssueSort::kLastSeenAt:
+      return std::to_string(ToUnixMillis(i.last_seen_at));
+    case IssueSort::kSeverity:
+      return std::to_string(static_cast<int>(i.severity));
     case IssueSort::kRiskScore: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.17g", i.risk_score);
@@ -79,11 +81,18 @@ Result<IssueQuery> DecodeQuery(ApiContext& ctx, const Request& req) {
     std::string_view s = *v;
     q.descending = !s.empty() && s.front() == '-';
     if (q.descending) s.remove_prefix(1);
-    if (s == "created_at") q.sort = IssueSort::kCreatedAt;
-    else if (s == "last_seen_at") q.sort = IssueSort::kLastSeenAt;
-    else if (s == "severity") q.sort = IssueSort::kSeverity;
-    else if (s == "risk_score") q.sort = IssueSort::kRiskScore;
-    else return FailField("sort", "sort by created_at, last_seen_at, severity or risk_score, with - for descending");
+    if (s == "created_at")
+      q.sort = IssueSort::kCreatedAt;
+    else if (s == "last_seen_at")
+      q.sort = IssueSort::kLastSeenAt;
+    else if (s == "severity")
+      q.sort = IssueSort::kSeverity;
+    else if (s == "risk_score")
+      q.sort = IssueSort::kRiskScore;
+    else
+      return FailField(
+          "sort",
+          "sort by created_at, last_seen_at, severity or risk_score, with - for descending");
   }
   auto limit = ParseLimit(req);
   if (!limit) return Fail(limit.error());
@@ -193,7 +202,8 @@ void ListIssues(ApiContext& ctx, const Request& req, Responder respond) {
 }
 
 void GetIssue(ApiContext& ctx, const Request& req, Responder respond) {
-  RespondIssue(req, respond, 200, ctx.store.GetIssue(Who(req).workspace_id, std::string(req.Param("id"))));
+  RespondIssue(req, respond, 200,
+               ctx.store.GetIssue(Who(req).workspace_id, std::string(req.Param("id"))));
 }
 
 void PostIssue(ApiContext& ctx, const Request& req, Responder respond) {
@@ -215,8 +225,9 @@ void PatchIssue(ApiContext& ctx, const Request& req, Responder respond) {
   auto patch = DecodePatch(*obj);
   if (!patch) return ReplyError(req, respond, patch.error());
   if (PatchIsEmpty(*patch)) {
-    return ReplyError(req, respond,
-                      FieldError("body", "nothing to change: send status, severity, assignee, team or labels"));
+    return ReplyError(
+        req, respond,
+        FieldError("body", "nothing to change: send status, severity, assignee, team or labels"));
   }
   ctx.store.PatchIssue(Who(req).workspace_id, std::string(req.Param("id")), std::move(*patch),
                        [&req, respond](Result<model::Issue> issue) {
@@ -232,8 +243,8 @@ void ResolveIssue(ApiContext& ctx, const Request& req, Responder respond) {
     auto obj = RequireObject(*root);
     if (!obj) return ReplyError(req, respond, obj.error());
     std::optional<std::string> summary, fix, fix_url;
-    for (auto [key, slot] : {std::pair{"summary", &summary}, std::pair{"fix", &fix},
-                             std::pair{"fix_url", &fix_url}}) {
+    for (auto [key, slot] :
+         {std::pair{"summary", &summary}, std::pair{"fix", &fix}, std::pair{"fix_url", &fix_url}}) {
       if (auto st = OptString(*obj, key, *slot, 64 * 1024); !st) {
         return ReplyError(req, respond, st.error());
       }
@@ -258,7 +269,8 @@ void BulkIssues(ApiContext& ctx, const Request& req, Responder respond) {
   simdjson::dom::array ids_json;
   if ((*obj)["ids"].get(ids_json) != simdjson::SUCCESS || ids_json.size() == 0 ||
       ids_json.size() > 500) {
-    return ReplyError(req, respond, FieldError("ids", "ids must be an array of 1 to 500 issue ids"));
+    return ReplyError(req, respond,
+                      FieldError("ids", "ids must be an array of 1 to 500 issue ids"));
   }
   std::vector<std::string> ids;
   for (auto e : ids_json) {
@@ -271,8 +283,9 @@ void BulkIssues(ApiContext& ctx, const Request& req, Responder respond) {
   auto patch = DecodePatch(*obj);
   if (!patch) return ReplyError(req, respond, patch.error());
   if (PatchIsEmpty(*patch)) {
-    return ReplyError(req, respond,
-                      FieldError("body", "nothing to change: send status, severity, assignee, team or labels"));
+    return ReplyError(
+        req, respond,
+        FieldError("body", "nothing to change: send status, severity, assignee, team or labels"));
   }
   ctx.store.BulkUpdateIssues(Who(req).workspace_id, std::move(ids), std::move(*patch),
                              [&req, respond](Result<store::BulkOutcome> out) {

@@ -10,8 +10,10 @@ void RegisterRoutes(Router& router, ApiContext& ctx) {
   };
   auto open = RouteOptions{.scope = "", .authenticate = false, .idempotent = false};
   auto scoped = [](std::string scope, size_t max_body = kMaxSingleBody) {
-    return RouteOptions{.scope = std::move(scope), .authenticate = true,
-                        .max_body_bytes = max_body, .idempotent = true};
+    return RouteOptions{.scope = std::move(scope),
+                        .authenticate = true,
+                        .max_body_bytes = max_body,
+                        .idempotent = true};
   };
 
   router.Add(M::kGet, "/health", open, bind(GetHealth));
@@ -28,8 +30,7 @@ void RegisterRoutes(Router& router, ApiContext& ctx) {
   router.Add(M::kPost, "/v1/ingest/events", scoped("ingest:write"), bind(PostIngestEvent));
   router.Add(M::kPost, "/v1/ingest/batch", scoped("ingest:write", kMaxBatchBody),
              bind(PostIngestBatch));
-  router.Add(M::kGet, "/v1/ingest/status/{job_id}", scoped("ingest:write"),
-             bind(GetIngestStatus));
+  router.Add(M::kGet, "/v1/ingest/status/{job_id}", scoped("ingest:write"), bind(GetIngestStatus));
   router.Add(M::kPost, "/v1/ingest/{source}/issues", scoped("ingest:write"),
              bind(PostIngestNative));
 

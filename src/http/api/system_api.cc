@@ -11,8 +11,7 @@ void GetHealth(ApiContext& ctx, const Request&, Responder respond) {
 
 void GetReady(ApiContext& ctx, const Request& req, Responder respond) {
   if (!ctx.store.Ready()) {
-    return ReplyError(req, respond,
-                      Error{ErrorCode::kUnavailable, "the store is not ready", {}});
+    return ReplyError(req, respond, Error{ErrorCode::kUnavailable, "the store is not ready", {}});
   }
   respond(JsonResponse(200, R"({"status":"ready"})"));
 }

@@ -35,9 +35,9 @@ class TokenAuthenticator final : public Authenticator {
   const Clock& clock_;
   const std::chrono::milliseconds cache_ttl_;
   std::mutex mu_;
-  std::unordered_map<std::string, Cached> cache_;           // by token hash; guarded by mu_
+  std::unordered_map<std::string, Cached> cache_;               // by token hash; guarded by mu_
   std::unordered_map<std::string, std::string> workspace_org_;  // guarded by mu_
-  std::map<std::string, SystemTime> last_used_;              // guarded by mu_
+  std::map<std::string, SystemTime> last_used_;                 // guarded by mu_
 };
 
 }  // namespace causeloop::http::api

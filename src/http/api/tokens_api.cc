@@ -64,15 +64,18 @@ void PostToken(ApiContext& ctx, const Request& req, Responder respond) {
     if (!auth::HasScope(Who(req).scopes, s)) {
       return ReplyError(req, respond,
                         Error{ErrorCode::kForbidden,
-                              "cannot grant scope '" + std::string(s) + "' you do not hold", {}});
+                              "cannot grant scope '" + std::string(s) + "' you do not hold",
+                              {}});
     }
     if (std::find(t.scopes.begin(), t.scopes.end(), s) == t.scopes.end()) t.scopes.emplace_back(s);
   }
   SystemTime now = ctx.clock.Now();
   if (expires_at) {
     auto when = ParseRfc3339(*expires_at);
-    if (!when) return ReplyError(req, respond, FieldError("expires_at", "must be an RFC 3339 timestamp"));
-    if (*when <= now) return ReplyError(req, respond, FieldError("expires_at", "must be in the future"));
+    if (!when)
+      return ReplyError(req, respond, FieldError("expires_at", "must be an RFC 3339 timestamp"));
+    if (*when <= now)
+      return ReplyError(req, respond, FieldError("expires_at", "must be in the future"));
     t.expires_at = *when;
   }
   std::string secret = auth::GenerateTokenSecret(ctx.random);
@@ -111,9 +114,11 @@ void ListTokens(ApiContext& ctx, const Request& req, Responder respond) {
     page.push_back(&t);
   }
   std::string next = has_more ? ctx.cursors.Seal("tok|" + page.back()->id) : "";
-  respond(JsonResponse(
-      200, ListEnvelope([&](JsonWriter& w) { for (auto* t : page) model::WriteApiToken(w, *t); },
-                        next, has_more, static_cast<long long>(tokens->size()))));
+  respond(JsonResponse(200, ListEnvelope(
+                                [&](JsonWriter& w) {
+                                  for (auto* t : page) model::WriteApiToken(w, *t);
+                                },
+                                next, has_more, static_cast<long long>(tokens->size()))));
 }
 
 void RotateToken(ApiContext& ctx, const Request& req, Responder respond) {
@@ -123,7 +128,8 @@ void RotateToken(ApiContext& ctx, const Request& req, Responder respond) {
     if (!root) return ReplyError(req, respond, root.error());
     auto obj = RequireObject(*root);
     if (!obj) return ReplyError(req, respond, obj.error());
-    if (auto s = OptInt(*obj, "grace_seconds", grace); !s) return ReplyError(req, respond, s.error());
+    if (auto s = OptInt(*obj, "grace_seconds", grace); !s)
+      return ReplyError(req, respond, s.error());
     if (grace && (*grace < 0 || *grace > kMaxGraceSeconds)) {
       return ReplyError(req, respond,
                         FieldError("grace_seconds", "grace_seconds must be 0 to 604800 (7 days)"));

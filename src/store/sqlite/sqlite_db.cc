@@ -5,9 +5,8 @@ namespace causeloop::store::sqlite {
 Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
                                          std::chrono::milliseconds busy_timeout) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -65,8 +64,7 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
                     primary == SQLITE_FULL || primary == SQLITE_CANTOPEN)
                        ? ErrorCode::kUnavailable
                        : ErrorCode::kInternal;
-  return Error{code, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
-               {}};
+  return Error{code, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), {}};
 }
 
 }  // namespace causeloop::store::sqlite

@@ -60,7 +60,8 @@ std::map<std::string, std::string> DecodeLabels(const std::string& json) {
   if (parser.parse(json).get(obj) != simdjson::SUCCESS) return out;
   for (auto field : obj) {
     std::string_view v;
-    if (field.value.get(v) == simdjson::SUCCESS) out.emplace(std::string(field.key), std::string(v));
+    if (field.value.get(v) == simdjson::SUCCESS)
+      out.emplace(std::string(field.key), std::string(v));
   }
   return out;
 }
@@ -207,10 +208,9 @@ bool MergeRecord(Issue& i, const IssueRecord& r, SystemTime now) {
   if (r.source_created_at) i.source_created_at = r.source_created_at;
   if (r.source_updated_at) i.source_updated_at = r.source_updated_at;
   if (r.resolution && !r.resolution->empty()) i.resolution = r.resolution;
-  bool resolved_now = (i.status == model::IssueStatus::kResolved ||
-                       i.status == model::IssueStatus::kClosed) &&
-                      before != model::IssueStatus::kResolved &&
-                      before != model::IssueStatus::kClosed;
+  bool resolved_now =
+      (i.status == model::IssueStatus::kResolved || i.status == model::IssueStatus::kClosed) &&
+      before != model::IssueStatus::kResolved && before != model::IssueStatus::kClosed;
   if (resolved_now) i.resolved_at = now;
   if (i.status == model::IssueStatus::kOpen || i.status == model::IssueStatus::kInProgress) {
     i.resolved_at.reset();
@@ -379,21 +379,27 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status CreateOrganization(const model::Organization& org,
-                            const model::Workspace& ws) override {
-    return WriteSync<bool>(1, [&](Conn& c) -> Result<bool> {
-      auto s = c.Prepare("INSERT INTO organizations(id, name, created_at) VALUES(?,?,?)");
-      if (!s) return Fail(s.error());
-      (*s)->Bind(1, org.id).Bind(2, org.name).Bind(3, ToUnixMillis(org.created_at));
-      if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert org"));
-      auto w = c.Prepare(
-          "INSERT INTO workspaces(id, organization_id, name, created_at) VALUES(?,?,?,?)");
-      if (!w) return Fail(w.error());
-      (*w)->Bind(1, ws.id).Bind(2, ws.organization_id).Bind(3, ws.name);
-      (*w)->Bind(4, ToUnixMillis(ws.created_at));
-      if (int rc = (*w)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert workspace"));
-      return true;
-    }).map([](bool) {});
+  Status CreateOrganization(const model::Organization& org, const model::Workspace& ws) override {
+    return WriteSync<bool>(
+               1,
+               [&](Conn& c) -> Result<bool> {
+                 auto s =
+                     c.Prepare("INSERT INTO organizations(id, name, created_at) VALUES(?,?,?)");
+                 if (!s) return Fail(s.error());
+                 (*s)->Bind(1, org.id).Bind(2, org.name).Bind(3, ToUnixMillis(org.created_at));
+                 if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+                   return Fail(sqlite::SqliteError(c.raw(), rc, "insert org"));
+                 auto w = c.Prepare(
+                     "INSERT INTO workspaces(id, organization_id, name, created_at) "
+                     "VALUES(?,?,?,?)");
+                 if (!w) return Fail(w.error());
+                 (*w)->Bind(1, ws.id).Bind(2, ws.organization_id).Bind(3, ws.name);
+                 (*w)->Bind(4, ToUnixMillis(ws.created_at));
+                 if (int rc = (*w)->Step(); rc != SQLITE_DONE)
+                   return Fail(sqlite::SqliteError(c.raw(), rc, "insert workspace"));
+                 return true;
+               })
+        .map([](bool) {});
   }
 
   Result<model::Workspace> GetWorkspace(const std::string& id) override {
@@ -408,30 +414,38 @@ class SqliteStore final : public Store {
   }
 
   Status InsertToken(const model::ApiToken& t) override {
-    return WriteSync<bool>(1, [&](Conn& c) -> Result<bool> {
-      auto s = c.Prepare(std::string("INSERT INTO api_tokens(") + kTokenColumns +
-                         ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-      if (!s) return Fail(s.error());
-      Stmt& st = **s;
-      st.Bind(1, t.id).Bind(2, t.workspace_id).Bind(3, t.name).Bind(4, JoinScopes(t.scopes));
-      st.Bind(5, t.hash_hex).Bind(6, t.prefix);
-      BindTime(st, 7, t.expires_at);
-      BindTime(st, 8, t.last_used_at);
-      BindTime(st, 9, t.revoked_at);
-      st.BindOptText(10, t.previous_hash_hex);
-      BindTime(st, 11, t.previous_expires_at);
-      st.Bind(12, ToUnixMillis(t.created_at));
-      if (int rc = st.Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert token"));
-      return true;
-    }).map([](bool) {});
+    return WriteSync<bool>(1,
+                           [&](Conn& c) -> Result<bool> {
+                             auto s =
+                                 c.Prepare(std::string("INSERT INTO api_tokens(") + kTokenColumns +
+                                           ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+                             if (!s) return Fail(s.error());
+                             Stmt& st = **s;
+                             st.Bind(1, t.id)
+                                 .Bind(2, t.workspace_id)
+                                 .Bind(3, t.name)
+                                 .Bind(4, JoinScopes(t.scopes));
+                             st.Bind(5, t.hash_hex).Bind(6, t.prefix);
+                             BindTime(st, 7, t.expires_at);
+                             BindTime(st, 8, t.last_used_at);
+                             BindTime(st, 9, t.revoked_at);
+                             st.BindOptText(10, t.previous_hash_hex);
+                             BindTime(st, 11, t.previous_expires_at);
+                             st.Bind(12, ToUnixMillis(t.created_at));
+                             if (int rc = st.Step(); rc != SQLITE_DONE)
+                               return Fail(sqlite::SqliteError(c.raw(), rc, "insert token"));
+                             return true;
+                           })
+        .map([](bool) {});
   }
 
   Result<std::optional<model::ApiToken>> FindTokenByHash(const std::string& hash) override {
     using R = std::optional<model::ApiToken>;
     return WithReader<R>([&](Conn& c) -> Result<R> {
       static const std::string kSql =
-          std::string("SELECT ") + kTokenColumns + " FROM api_tokens WHERE hash=? UNION ALL SELECT " +
-          kTokenColumns + " FROM api_tokens WHERE previous_hash=? AND previous_expires_at > ?";
+          std::string("SELECT ") + kTokenColumns +
+          " FROM api_tokens WHERE hash=? UNION ALL SELECT " + kTokenColumns +
+          " FROM api_tokens WHERE previous_hash=? AND previous_expires_at > ?";
       auto s = c.Prepare(kSql);
       if (!s) return Fail(s.error());
       (*s)->Bind(1, hash).Bind(2, hash).Bind(3, ToUnixMillis(clock_.Now()));
@@ -454,9 +468,8 @@ class SqliteStore final : public Store {
   }
 
   Result<model::ApiToken> GetToken(const std::string& ws, const std::string& id) override {
-    return WithReader<model::ApiToken>([&](Conn& c) -> Result<model::ApiToken> {
-      return ReadTokenById(c, ws, id);
-    });
+    return WithReader<model::ApiToken>(
+        [&](Conn& c) -> Result<model::ApiToken> { return ReadTokenById(c, ws, id); });
   }
 
   Result<model::ApiToken> RotateToken(const std::string& ws, const std::string& id,
@@ -478,23 +491,28 @@ class SqliteStore final : public Store {
         st.BindNull(3).BindNull(4);
       }
       st.Bind(5, id).Bind(6, ws);
-      if (int rc = st.Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "rotate"));
+      if (int rc = st.Step(); rc != SQLITE_DONE)
+        return Fail(sqlite::SqliteError(c.raw(), rc, "rotate"));
       return ReadTokenById(c, ws, id);
     });
   }
 
   Status RevokeToken(const std::string& ws, const std::string& id, SystemTime at) override {
-    return WriteSync<bool>(1, [&](Conn& c) -> Result<bool> {
-      auto current = ReadTokenById(c, ws, id);
-      if (!current) return Fail(current.error());
-      auto s = c.Prepare(
-          "UPDATE api_tokens SET revoked_at=COALESCE(revoked_at, ?), previous_hash=NULL, "
-          "previous_expires_at=NULL WHERE id=? AND workspace_id=?");
-      if (!s) return Fail(s.error());
-      (*s)->Bind(1, ToUnixMillis(at)).Bind(2, id).Bind(3, ws);
-      if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "revoke"));
-      return true;
-    }).map([](bool) {});
+    return WriteSync<bool>(1,
+                           [&](Conn& c) -> Result<bool> {
+                             auto current = ReadTokenById(c, ws, id);
+                             if (!current) return Fail(current.error());
+                             auto s = c.Prepare(
+                                 "UPDATE api_tokens SET revoked_at=COALESCE(revoked_at, ?), "
+                                 "previous_hash=NULL, "
+                                 "previous_expires_at=NULL WHERE id=? AND workspace_id=?");
+                             if (!s) return Fail(s.error());
+                             (*s)->Bind(1, ToUnixMillis(at)).Bind(2, id).Bind(3, ws);
+                             if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+                               return Fail(sqlite::SqliteError(c.raw(), rc, "revoke"));
+                             return true;
+                           })
+        .map([](bool) {});
   }
 
   void TouchTokens(const std::map<std::string, SystemTime>& last_used) override {
@@ -503,7 +521,8 @@ class SqliteStore final : public Store {
     Submit<bool>(
         0,
         [copy](Conn& c) -> Result<bool> {
-          auto s = c.Prepare("UPDATE api_tokens SET last_used_at=MAX(COALESCE(last_used_at,0),?) WHERE id=?");
+          auto s = c.Prepare(
+              "UPDATE api_tokens SET last_used_at=MAX(COALESCE(last_used_at,0),?) WHERE id=?");
           if (!s) return Fail(s.error());
           for (const auto& [id, at] : *copy) {
             (*s)->Reset().Bind(1, ToUnixMillis(at)).Bind(2, id);
@@ -541,7 +560,8 @@ class SqliteStore final : public Store {
           (*s)->Bind(1, j.id).Bind(2, ws).Bind(3, j.status).Bind(4, j.accepted);
           (*s)->Bind(5, j.rejected).Bind(6, ToUnixMillis(j.created_at));
           (*s)->Bind(7, ToUnixMillis(j.completed_at));
-          if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert job"));
+          if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+            return Fail(sqlite::SqliteError(c.raw(), rc, "insert job"));
           return out;
         },
         std::move(done));
@@ -556,8 +576,13 @@ class SqliteStore final : public Store {
       (*s)->Bind(1, id).Bind(2, ws);
       if ((*s)->Step() != SQLITE_ROW) return Fail(ErrorCode::kNotFound, "ingest job not found");
       Stmt& st = **s;
-      return IngestJob{st.Text(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4),
-                       FromUnixMillis(st.Int(5)), FromUnixMillis(st.Int(6))};
+      return IngestJob{st.Text(0),
+                       st.Text(1),
+                       st.Text(2),
+                       st.Int(3),
+                       st.Int(4),
+                       FromUnixMillis(st.Int(5)),
+                       FromUnixMillis(st.Int(6))};
     });
   }
 
@@ -663,8 +688,8 @@ class SqliteStore final : public Store {
       R out;
       while ((*s)->Step() == SQLITE_ROW) {
         Stmt& st = **s;
-        out.push_back(model::Event{st.Text(0), st.Text(1), FromUnixMillis(st.Int(2)), ws,
-                                   st.Int(3), st.Text(4)});
+        out.push_back(model::Event{st.Text(0), st.Text(1), FromUnixMillis(st.Int(2)), ws, st.Int(3),
+                                   st.Text(4)});
       }
       return out;
     });
@@ -712,7 +737,8 @@ class SqliteStore final : public Store {
           st.Bind(1, ws).Bind(2, key).Bind(3, method).Bind(4, path).Bind(5, resp->request_hash);
           st.Bind(6, resp->status).Bind(7, resp->body).Bind(8, resp->content_type);
           st.Bind(9, ToUnixMillis(clock_.Now()));
-          if (int rc = st.Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "save idempotency"));
+          if (int rc = st.Step(); rc != SQLITE_DONE)
+            return Fail(sqlite::SqliteError(c.raw(), rc, "save idempotency"));
           return true;
         },
         [done = std::move(done)](Result<bool> r) {
@@ -823,8 +849,8 @@ class SqliteStore final : public Store {
         cv_.wait(lock, [&] { return !queue_.empty() || st.stop_requested() || closed_; });
         if (queue_.empty()) return;  // stopping and drained
         size_t records = 0;
-        while (!queue_.empty() &&
-               (batch.empty() || records + queue_.front().weight <= options_.max_records_per_transaction)) {
+        while (!queue_.empty() && (batch.empty() || records + queue_.front().weight <=
+                                                        options_.max_records_per_transaction)) {
           records += queue_.front().weight;
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
@@ -967,18 +993,21 @@ class SqliteStore final : public Store {
     }
     long long seq = ++it->second;
     auto s = c.Prepare(
-        "INSERT INTO events(workspace_id, sequence, id, type, timestamp, data) VALUES(?,?,?,?,?,?)");
+        "INSERT INTO events(workspace_id, sequence, id, type, timestamp, data) "
+        "VALUES(?,?,?,?,?,?)");
     if (!s) return Fail(s.error());
     (*s)->Bind(1, ws).Bind(2, seq).Bind(3, NewId("evt_", now, random_)).Bind(4, type);
     (*s)->Bind(5, ToUnixMillis(now)).Bind(6, data);
-    if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert event"));
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "insert event"));
     return {};
   }
 
   Result<std::optional<Issue>> FindByKey(Conn& c, const std::string& ws, const std::string& source,
                                          const std::string& external_id, long long* rowid) {
-    static const std::string kSql = std::string("SELECT ") + kIssueColumns +
-                                    " FROM issues WHERE workspace_id=? AND source=? AND external_id=?";
+    static const std::string kSql =
+        std::string("SELECT ") + kIssueColumns +
+        " FROM issues WHERE workspace_id=? AND source=? AND external_id=?";
     auto s = c.Prepare(kSql);
     if (!s) return Fail(s.error());
     (*s)->Bind(1, ws).Bind(2, source).Bind(3, external_id);
@@ -998,12 +1027,14 @@ class SqliteStore final : public Store {
         "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return Fail(s.error());
     BindIssue(**s, issue);
-    if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
     long long rowid = sqlite3_last_insert_rowid(c.raw());
     auto f = c.Prepare("INSERT INTO issues_fts(rowid, title, body) VALUES(?,?,?)");
     if (!f) return Fail(f.error());
     (*f)->Bind(1, rowid).Bind(2, issue.title).Bind(3, issue.body);
-    if (int rc = (*f)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "index issue"));
+    if (int rc = (*f)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "index issue"));
     return {};
   }
 
@@ -1029,19 +1060,23 @@ class SqliteStore final : public Store {
     if (!s) return Fail(s.error());
     BindIssue(**s, issue);
     (*s)->Bind(31, rowid);
-    if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "update issue"));
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "update issue"));
     if (before && before->title == issue.title && before->body == issue.body) return {};
     // External-content FTS: remove the old terms, add the new ones.
     auto old_title = before ? before->title : issue.title;
     auto old_body = before ? before->body : issue.body;
-    auto d = c.Prepare("INSERT INTO issues_fts(issues_fts, rowid, title, body) VALUES('delete',?,?,?)");
+    auto d =
+        c.Prepare("INSERT INTO issues_fts(issues_fts, rowid, title, body) VALUES('delete',?,?,?)");
     if (!d) return Fail(d.error());
     (*d)->Bind(1, rowid).Bind(2, old_title).Bind(3, old_body);
-    if (int rc = (*d)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "unindex"));
+    if (int rc = (*d)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "unindex"));
     auto f = c.Prepare("INSERT INTO issues_fts(rowid, title, body) VALUES(?,?,?)");
     if (!f) return Fail(f.error());
     (*f)->Bind(1, rowid).Bind(2, issue.title).Bind(3, issue.body);
-    if (int rc = (*f)->Step(); rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "reindex"));
+    if (int rc = (*f)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "reindex"));
     return {};
   }
 
@@ -1139,10 +1174,14 @@ class SqliteStore final : public Store {
 
   static const char* SortColumn(IssueSort s) {
     switch (s) {
-      case IssueSort::kCreatedAt: return "created_at";
-      case IssueSort::kLastSeenAt: return "last_seen_at";
-      case IssueSort::kSeverity: return "severity";
-      case IssueSort::kRiskScore: return "risk_score";
+      case IssueSort::kCreatedAt:
+        return "created_at";
+      case IssueSort::kLastSeenAt:
+        return "last_seen_at";
+      case IssueSort::kSeverity:
+        return "severity";
+      case IssueSort::kRiskScore:
+        return "risk_score";
     }
     return "created_at";
   }
@@ -1205,8 +1244,8 @@ class SqliteStore final : public Store {
         start = end + 1;
       }
     }
-    std::string sql = "SELECT " + cols + from + where + keyset + " ORDER BY i." + col + dir + ", i.id" + dir +
-          " LIMIT ?";
+    std::string sql = "SELECT " + cols + from + where + keyset + " ORDER BY i." + col + dir +
+                      ", i.id" + dir + " LIMIT ?";
     auto s = c.Prepare(sql);
     if (!s) return Fail(s.error());
     Stmt& st = **s;

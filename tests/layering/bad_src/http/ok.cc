@@ -1,3 +1,3 @@
 // Fixture: http may include anything above it.
+#include "auth/tokens.h"
 #include "store/store.h"
-#  include "auth/tokens.h"
