@@ -421,6 +421,18 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     Result<Principal> principal = server_->authenticator.Authenticate(token);
     if (!principal) {
+      // A failed token also spends the client IP's budget: otherwise every made-up token
+      // would get a fresh per-token budget and guessing would be unlimited.
+      const int64_t ip_limit = server_->options.rate_limit_per_ip_per_minute;
+      if (principal.error().code == ErrorCode::kUnauthorized && ip_limit > 0) {
+        RateDecision ip = server_->limiter.Acquire("ip:" + client_ip_, ip_limit);
+        if (!ip.allowed) {
+          rate_ = ip;
+          early_ = Envelope(ErrorCode::kRateLimited, "rate limit exceeded", request_id_);
+          early_->SetHeader("Retry-After", std::to_string(ip.retry_after_seconds));
+          return;
+        }
+      }
       early_ = ErrorResponse(principal.error(), request_id_);
       if (principal.error().code == ErrorCode::kUnauthorized) {
         early_->SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");

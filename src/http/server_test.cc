@@ -488,6 +488,27 @@ TEST_F(ServerTest, RateLimitsTheSixthRequestAndCountsDown) {
       200);
 }
 
+TEST_F(ServerTest, MadeUpTokensSpendTheClientIpBudget) {
+  router_.Add(Method::kGet, "/v1/issues", RouteOptions{.scope = "issues:read"}, Text("[]"));
+  ServerOptions options;
+  options.rate_limit_per_ip_per_minute = 3;
+  Start(options);
+  Client c = Connect();
+  // Every request carries a different bogus token, so no per-token budget ever runs out.
+  for (int i = 0; i < 3; ++i) {
+    auto res = c.Send(bhttp::verb::get, "/v1/issues", "",
+                      {{"Authorization", "Bearer guess-" + std::to_string(i)}});
+    EXPECT_EQ(res.result_int(), 401) << i;
+  }
+  auto limited = c.Send(bhttp::verb::get, "/v1/issues", "", {{"Authorization", "Bearer guess-9"}});
+  EXPECT_EQ(limited.result_int(), 429);
+  EXPECT_FALSE(Field(limited, "Retry-After").empty());
+  // A valid token is unaffected: it has its own budget.
+  EXPECT_EQ(
+      c.Send(bhttp::verb::get, "/v1/issues", "", {{"Authorization", "Bearer reader"}}).result_int(),
+      200);
+}
+
 class IdempotencyTest : public ServerTest {
  protected:
   void SetUp() override {

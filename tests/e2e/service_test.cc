@@ -1,6 +1,8 @@
 // Running the service (SPEC §2): probes, metrics, the admin CLI against a live server, and a
 // graceful stop.
 
+#include <fstream>
+
 #include "e2e/harness.h"
 
 namespace causeloop::e2e {
@@ -102,6 +104,42 @@ TEST(ServiceLifecycleTest, SigtermStopsGracefullyWithExitZeroAndDataSurvivesARes
   HttpResponse r = Http(server.BaseUrl(), c->token).Get("/v1/issues/" + id);
   ASSERT_TRUE(HasStatus(r, 200));
   EXPECT_EQ(Json::Parse(r.body).Str("/title"), "survivor");
+}
+
+TEST(ServiceLifecycleTest, ImportLoadsJsonlReportsBadLinesAndTheServerServesTheIssues) {
+  ServerProcess server;
+  std::optional<Credentials> c = server.Bootstrap();
+  ASSERT_TRUE(c);
+  const std::string file = server.root_dir() + "/issues.jsonl";
+  {
+    std::ofstream out(file);
+    out << R"({"source":"jira","external_id":"OPS-1","title":"Disk full on db-7"})"
+        << "\n";
+    out << "\n";  // blank lines are skipped
+    out << R"({"source":"jira","external_id":"OPS-2","title":"Checkout 500s","severity":"high"})"
+        << "\n";
+    out << R"({"source":"jira","external_id":"OPS-1","title":"Disk full on db-7 again"})"
+        << "\n";
+    out << R"({"title": 42})"
+        << "\n";          // rejected: non-string title
+    out << "not json\n";  // rejected: malformed
+  }
+  ProcessResult r =
+      RunCli({"import", file, "--data-dir", server.data_dir(), "--workspace", c->workspace_id});
+  EXPECT_EQ(r.exit_code, 3) << r.stderr_text;  // 3: some lines were rejected
+  Json summary = Json::Parse(r.stdout_text);
+  EXPECT_EQ(summary.Int("/lines"), 5);
+  EXPECT_EQ(summary.Int("/accepted"), 3);
+  EXPECT_EQ(summary.Int("/rejected"), 2);
+  EXPECT_EQ(summary.Int("/created"), 2);
+  EXPECT_EQ(summary.Int("/deduplicated"), 1);
+  EXPECT_NE(r.stderr_text.find("line 5 rejected"), std::string::npos) << r.stderr_text;
+
+  ASSERT_TRUE(server.Start());
+  HttpResponse list = Http(server.BaseUrl(), c->token).Get("/v1/issues?source=jira");
+  ASSERT_TRUE(HasStatus(list, 200));
+  Json page = Json::Parse(list.body);
+  EXPECT_EQ(page.Int("/page/total"), 2);
 }
 
 }  // namespace
