@@ -549,7 +549,8 @@ class Session : public std::enable_shared_from_this<Session> {
       counted_ = false;
       server_->EndRequest();
     }
-    if (ec || !keep_alive) return Shutdown();
+    if (ec) return Shutdown();
+    if (!keep_alive) return LingeringClose();
     first_request_ = false;
     header_parser_.reset();
     body_parser_.reset();
@@ -562,6 +563,28 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->StatusCounter(route_, method_label_.empty() ? "UNKNOWN" : method_label_, status_)
         .Inc();
     if (route_ != nullptr) server_->route_metrics[route_->index].duration->Observe(seconds);
+  }
+
+  // Closes after a response the client may still be sending a body for (e.g. a 413 decided
+  // from Content-Length): closing with unread data makes the kernel send a RST, which can
+  // destroy the response before the client reads it. So: stop sending, read and discard
+  // what still arrives (bounded in bytes and time), then close — as nginx's lingering close.
+  void LingeringClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return stream_.close();
+    stream_.expires_after(std::chrono::seconds(2));
+    drain_.resize(16 * 1024);
+    Drain(0);
+  }
+
+  void Drain(size_t so_far) {
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this(), so_far](beast::error_code ec, size_t n) {
+                              constexpr size_t kMaxDrain = 16u << 20;
+                              if (ec || so_far + n > kMaxDrain) return self->stream_.close();
+                              self->Drain(so_far + n);
+                            });
   }
 
   // The request cannot be completed (client gone or too slow): drop the connection.
@@ -579,6 +602,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::vector<char> drain_;  // scratch for LingeringClose
   std::shared_ptr<Server::Impl> server_;
   std::string client_ip_;
   bool first_request_ = true;
