@@ -74,7 +74,8 @@ CREATE INDEX issues_last_seen ON issues(workspace_id, last_seen_at, id);
 CREATE INDEX issues_severity ON issues(workspace_id, severity, id);
 CREATE INDEX issues_pattern ON issues(workspace_id, pattern_id) WHERE pattern_id IS NOT NULL;
 CREATE VIRTUAL TABLE issues_fts USING fts5(title, body, content='issues', content_rowid='rowid',
-  detail=none);
+  detail=none, columnsize=0);
+INSERT INTO issues_fts(issues_fts, rank) VALUES('automerge', 16);
 
 CREATE TABLE events (
   workspace_id TEXT NOT NULL,
