@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_writer.h"
 #include "ingest/load_engine.h"
 #include "ingest/records.h"
 #include "ingest/server_process.h"
@@ -35,6 +36,13 @@
 
 namespace causeloop::bench {
 namespace {
+
+// A JSON string literal (with quotes).
+std::string JsonQuote(std::string_view s) {
+  std::string out;
+  causeloop::AppendJsonString(out, s);
+  return out;
+}
 
 using std::chrono::milliseconds;
 
@@ -527,38 +535,6 @@ void PrintReport(const std::vector<WorkloadReport>& reports) {
   }
 }
 
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  return "\"" + out + "\"";
-}
-
 std::string JsonStatuses(const std::map<int, std::uint64_t>& counts) {
   std::string out = "{";
   for (const auto& [status, count] : counts) {
@@ -576,8 +552,8 @@ std::string JsonNumber(double v) { return Fixed(v, 3); }
 bool WriteJson(const std::string& path, const Config& c, const std::string& started_at,
                const std::string& host_info, const std::vector<WorkloadReport>& reports) {
   std::ostringstream o;
-  o << "{\n  \"started_at\": " << JsonEscape(started_at)
-    << ",\n  \"machine\": " << JsonEscape(host_info) << ",\n  \"binary\": " << JsonEscape(c.binary)
+  o << "{\n  \"started_at\": " << JsonQuote(started_at)
+    << ",\n  \"machine\": " << JsonQuote(host_info) << ",\n  \"binary\": " << JsonQuote(c.binary)
     << ",\n  \"config\": {\"seconds\": " << JsonNumber(c.seconds)
     << ", \"warmup\": " << JsonNumber(c.warmup) << ", \"runs\": " << c.runs
     << ", \"connections\": " << c.connections << ", \"senders\": " << c.senders
@@ -586,10 +562,10 @@ bool WriteJson(const std::string& path, const Config& c, const std::string& star
     << "},\n  \"workloads\": [";
   bool first = true;
   for (const WorkloadReport& r : reports) {
-    o << (first ? "\n" : ",\n") << "    {\"name\": " << JsonEscape(r.name);
+    o << (first ? "\n" : ",\n") << "    {\"name\": " << JsonQuote(r.name);
     first = false;
-    if (!r.error.empty()) o << ", \"error\": " << JsonEscape(r.error);
-    if (!r.note.empty()) o << ", \"note\": " << JsonEscape(r.note);
+    if (!r.error.empty()) o << ", \"error\": " << JsonQuote(r.error);
+    if (!r.note.empty()) o << ", \"note\": " << JsonQuote(r.note);
     if (!r.summaries.empty()) {
       const Medians m = MedianOf(r);
       o << ",\n     \"median\": {\"records_per_s\": " << JsonNumber(m.records_per_s)
@@ -628,7 +604,7 @@ bool WriteJson(const std::string& path, const Config& c, const std::string& star
   o << "\n  ],\n  \"ratios\": {";
   first = true;
   for (const Ratio& r : Ratios(reports)) {
-    o << (first ? "" : ", ") << JsonEscape(r.server + "/" + r.ceiling) << ": "
+    o << (first ? "" : ", ") << JsonQuote(r.server + "/" + r.ceiling) << ": "
       << JsonNumber(r.value);
     first = false;
   }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/json_writer.h"
+
 namespace causeloop::bench {
 namespace {
 
@@ -38,35 +40,6 @@ std::string_view Pick(std::mt19937_64& rng, const Array& values) {
 
 int Num(std::mt19937_64& rng, int lo, int hi) {
   return lo + static_cast<int>(rng() % static_cast<std::uint64_t>(hi - lo + 1));
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
 }
 
 std::string Host(std::mt19937_64& rng, std::string_view service) {

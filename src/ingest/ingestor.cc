@@ -43,9 +43,10 @@ void Ingestor::Ingest(const std::string& workspace_id, std::vector<Decoded> deco
         outcome->results.reserve(stored->size());
         for (size_t i = 0; i < stored->size(); ++i) {
           auto& s = (*stored)[i];
-          outcome->results.push_back(RecordResult{(*indices)[i], std::move(s.issue_id),
-                                                  std::move(s.pattern_id), s.deduplicated, s.status,
-                                                  s.severity, std::move(s.title)});
+          RecordResult r;
+          static_cast<store::UpsertOutcome&>(r) = std::move(s);
+          r.index = (*indices)[i];
+          outcome->results.push_back(std::move(r));
         }
         done(std::move(*outcome));
       });

@@ -17,14 +17,9 @@ struct Rejection {
   std::string field;
 };
 
-struct RecordResult {
+// One stored record: the store's outcome and the record's position in the request.
+struct RecordResult : store::UpsertOutcome {
   int index = 0;
-  std::string issue_id;
-  std::string pattern_id;  // empty until clustering lands
-  bool deduplicated = false;
-  model::IssueStatus status = model::IssueStatus::kOpen;
-  model::Severity severity = model::Severity::kP3;
-  std::string title;
 };
 
 struct Outcome {

@@ -21,6 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/json_writer.h"
+
 namespace causeloop::e2e {
 namespace fs = std::filesystem;
 
@@ -662,42 +664,15 @@ std::optional<size_t> Json::Size(std::string_view pointer) const {
   return std::nullopt;
 }
 
+std::string Quote(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
 std::string Json::Raw(std::string_view pointer) const {
   auto e = At(pointer);
   return e ? RawOf(*e) : std::string();
-}
-
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 std::string UrlEncode(std::string_view s) {

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "ingest/json_input.h"
+
 namespace causeloop::http::api {
 
 Result<int> ParseLimit(const Request& req, int def, int max) {
@@ -41,6 +43,12 @@ Result<simdjson::dom::object> RequireObject(simdjson::dom::element e) {
   simdjson::dom::object o;
   if (e.get(o) != simdjson::SUCCESS) return FailField("body", "the body must be a JSON object");
   return o;
+}
+
+Result<simdjson::dom::object> ParseObjectBody(std::string_view body) {
+  auto root = ingest::ParseJsonBody(body);
+  if (!root) return Fail(root.error());
+  return RequireObject(*root);
 }
 
 }  // namespace causeloop::http::api

@@ -51,6 +51,9 @@ Status OptString(simdjson::dom::object obj, std::string_view key, std::optional<
                  size_t max_len = 1000);
 Status OptInt(simdjson::dom::object obj, std::string_view key, std::optional<long long>& out);
 Result<simdjson::dom::object> RequireObject(simdjson::dom::element e);
+// Parses a request body that must be one JSON object (valid until the next parse on this
+// thread).
+Result<simdjson::dom::object> ParseObjectBody(std::string_view body);
 
 // The requesting principal (the server guarantees one on authenticated routes).
 inline const Principal& Who(const Request& req) { return *req.principal; }

@@ -128,7 +128,7 @@ Result<model::IssueStatus> StatusField(simdjson::dom::object obj, bool& present)
   return *parsed;
 }
 
-// Decodes the editable fields shared by PATCH and bulk.
+// Decodes the editable fields shared by PATCH and bulk; at least one must be present.
 Result<store::IssuePatch> DecodePatch(simdjson::dom::object obj) {
   store::IssuePatch p;
   bool has_status = false;
@@ -168,11 +168,10 @@ Result<store::IssuePatch> DecodePatch(simdjson::dom::object obj) {
     }
     p.labels = std::move(m);
   }
+  if (!p.status && !p.severity && !p.assignee && !p.team && !p.labels) {
+    return FailField("body", "nothing to change: send status, severity, assignee, team or labels");
+  }
   return p;
-}
-
-bool PatchIsEmpty(const store::IssuePatch& p) {
-  return !p.status && !p.severity && !p.assignee && !p.team && !p.labels;
 }
 
 void RespondIssue(const Request& req, const Responder& respond, int status,
@@ -218,17 +217,10 @@ void PostIssue(ApiContext& ctx, const Request& req, Responder respond) {
 }
 
 void PatchIssue(ApiContext& ctx, const Request& req, Responder respond) {
-  auto root = ingest::ParseJsonBody(req.body);
-  if (!root) return ReplyError(req, respond, root.error());
-  auto obj = RequireObject(*root);
+  auto obj = ParseObjectBody(req.body);
   if (!obj) return ReplyError(req, respond, obj.error());
   auto patch = DecodePatch(*obj);
   if (!patch) return ReplyError(req, respond, patch.error());
-  if (PatchIsEmpty(*patch)) {
-    return ReplyError(
-        req, respond,
-        FieldError("body", "nothing to change: send status, severity, assignee, team or labels"));
-  }
   ctx.store.PatchIssue(Who(req).workspace_id, std::string(req.Param("id")), std::move(*patch),
                        [&req, respond](Result<model::Issue> issue) {
                          RespondIssue(req, respond, 200, std::move(issue));
@@ -238,9 +230,7 @@ void PatchIssue(ApiContext& ctx, const Request& req, Responder respond) {
 void ResolveIssue(ApiContext& ctx, const Request& req, Responder respond) {
   model::Resolution r;
   if (!req.body.empty()) {
-    auto root = ingest::ParseJsonBody(req.body);
-    if (!root) return ReplyError(req, respond, root.error());
-    auto obj = RequireObject(*root);
+    auto obj = ParseObjectBody(req.body);
     if (!obj) return ReplyError(req, respond, obj.error());
     std::optional<std::string> summary, fix, fix_url;
     for (auto [key, slot] :
@@ -262,9 +252,7 @@ void ResolveIssue(ApiContext& ctx, const Request& req, Responder respond) {
 }
 
 void BulkIssues(ApiContext& ctx, const Request& req, Responder respond) {
-  auto root = ingest::ParseJsonBody(req.body);
-  if (!root) return ReplyError(req, respond, root.error());
-  auto obj = RequireObject(*root);
+  auto obj = ParseObjectBody(req.body);
   if (!obj) return ReplyError(req, respond, obj.error());
   simdjson::dom::array ids_json;
   if ((*obj)["ids"].get(ids_json) != simdjson::SUCCESS || ids_json.size() == 0 ||
@@ -282,11 +270,6 @@ void BulkIssues(ApiContext& ctx, const Request& req, Responder respond) {
   }
   auto patch = DecodePatch(*obj);
   if (!patch) return ReplyError(req, respond, patch.error());
-  if (PatchIsEmpty(*patch)) {
-    return ReplyError(
-        req, respond,
-        FieldError("body", "nothing to change: send status, severity, assignee, team or labels"));
-  }
   ctx.store.BulkUpdateIssues(Who(req).workspace_id, std::move(ids), std::move(*patch),
                              [&req, respond](Result<store::BulkOutcome> out) {
                                if (!out) return ReplyError(req, respond, out.error());

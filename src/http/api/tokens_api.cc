@@ -37,9 +37,7 @@ void GetScopes(ApiContext&, const Request&, Responder respond) {
 }
 
 void PostToken(ApiContext& ctx, const Request& req, Responder respond) {
-  auto root = ingest::ParseJsonBody(req.body);
-  if (!root) return ReplyError(req, respond, root.error());
-  auto obj = RequireObject(*root);
+  auto obj = ParseObjectBody(req.body);
   if (!obj) return ReplyError(req, respond, obj.error());
   std::optional<std::string> name, expires_at;
   if (auto s = OptString(*obj, "name", name, 100); !s) return ReplyError(req, respond, s.error());
@@ -124,9 +122,7 @@ void ListTokens(ApiContext& ctx, const Request& req, Responder respond) {
 void RotateToken(ApiContext& ctx, const Request& req, Responder respond) {
   std::optional<long long> grace;
   if (!req.body.empty()) {
-    auto root = ingest::ParseJsonBody(req.body);
-    if (!root) return ReplyError(req, respond, root.error());
-    auto obj = RequireObject(*root);
+    auto obj = ParseObjectBody(req.body);
     if (!obj) return ReplyError(req, respond, obj.error());
     if (auto s = OptInt(*obj, "grace_seconds", grace); !s)
       return ReplyError(req, respond, s.error());
