@@ -333,6 +333,15 @@ class SqliteStore final : public Store {
       if (!rc) return Fail(rc.error());
       readers_.push_back(std::move(*rc));
     }
+    // Checkpoints run on their own connection and thread, so copying WAL pages back into
+    // the database (and its fsync) never stalls the writer. Registering the WAL hook also
+    // turns SQLite's automatic (in-writer) checkpoint off.
+    auto cc = Conn::Open(path_, options_.busy_timeout);
+    if (!cc) return Fail(cc.error());
+    checkpoint_conn_ = std::move(*cc);
+    sqlite3_wal_hook(writer_conn_->raw(), &SqliteStore::OnWalCommit, this);
+    checkpointer_ = std::jthread([this](std::stop_token st) { CheckpointLoop(st); });
+    completer_ = std::jthread([this](std::stop_token st) { CompletionLoop(st); });
     writer_ = std::jthread([this](std::stop_token st) { WriterLoop(st); });
     return {};
   }
@@ -357,6 +366,16 @@ class SqliteStore final : public Store {
       writer_.request_stop();
       cv_.notify_all();
       writer_.join();
+    }
+    // The writer has drained the queue; now let every callback run.
+    if (completer_.joinable()) {
+      completer_.request_stop();
+      completer_.join();
+    }
+    if (checkpointer_.joinable()) {
+      checkpointer_.request_stop();
+      checkpoint_cv_.notify_all();
+      checkpointer_.join();
     }
   }
 
@@ -757,7 +776,6 @@ class SqliteStore final : public Store {
     size_t weight = 1;
     std::function<Status(Conn&)> apply;
     std::function<void(std::optional<Error>)> finish;
-    std::string workspace_hint;
   };
 
   static void BindTime(Stmt& s, int idx, const std::optional<SystemTime>& t) {
@@ -841,6 +859,50 @@ class SqliteStore final : public Store {
     return std::move(*out);
   }
 
+  // Called by SQLite on the writer thread after each commit with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kCheckpointPages) {
+      store->checkpoint_due_ = true;
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop(std::stop_token st) {
+    std::mutex m;
+    std::unique_lock lock(m);
+    while (!st.stop_requested()) {
+      checkpoint_cv_.wait_for(lock, st, std::chrono::seconds(1),
+                              [this] { return checkpoint_due_.load(); });
+      if (st.stop_requested()) break;
+      checkpoint_due_ = false;
+      // PASSIVE: copies what it can without blocking the writer or readers; the writer
+      // restarts the WAL from its beginning once a checkpoint has caught up.
+      int log_pages = 0, done_pages = 0;
+      int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                                         &log_pages, &done_pages);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log::Warn("checkpoint failed", {{"error", sqlite3_errmsg(checkpoint_conn_->raw())}});
+      }
+    }
+  }
+
+  // Runs write callbacks in commit order. Exits once stopped and drained.
+  void CompletionLoop(std::stop_token st) {
+    std::deque<std::pair<std::function<void(std::optional<Error>)>, std::optional<Error>>> work;
+    for (;;) {
+      {
+        std::unique_lock lock(completion_mu_);
+        completion_cv_.wait(lock, st, [this] { return !completions_.empty(); });
+        if (completions_.empty()) return;  // stop requested and nothing left
+        work.swap(completions_);
+      }
+      for (auto& [finish, error] : work) finish(std::move(error));
+      work.clear();
+    }
+  }
+
   void WriterLoop(std::stop_token st) {
     std::vector<Task> batch;
     for (;;) {
@@ -921,7 +983,15 @@ class SqliteStore final : public Store {
       if (committed[i]) records_committed_ += static_cast<long long>(batch[i].weight);
     }
     queued_records_ -= records;
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].finish(errors[i]);
+    // Callbacks (encoding responses, waking connections) run on the completion thread, so
+    // the writer can start the next transaction at once.
+    {
+      std::lock_guard lock(completion_mu_);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        completions_.emplace_back(std::move(batch[i].finish), std::move(errors[i]));
+      }
+    }
+    completion_cv_.notify_one();
     MaybePruneIdempotency();
     writer_conn_->ResetUsed();
   }
@@ -1297,6 +1367,17 @@ class SqliteStore final : public Store {
   std::atomic<size_t> queued_records_{0};
   std::atomic<long long> transactions_{0};
   std::atomic<long long> records_committed_{0};
+  static constexpr int kCheckpointPages = 4000;  // ~16 MiB of WAL
+  std::unique_ptr<Conn> checkpoint_conn_;        // used only by the checkpointer thread
+  std::condition_variable_any checkpoint_cv_;
+  std::atomic<bool> checkpoint_due_{false};
+  std::jthread checkpointer_;
+  std::mutex completion_mu_;
+  std::condition_variable_any completion_cv_;
+  // Finished writes waiting for their callbacks; guarded by completion_mu_.
+  std::deque<std::pair<std::function<void(std::optional<Error>)>, std::optional<Error>>>
+      completions_;
+  std::jthread completer_;
   std::jthread writer_;
 };
 
