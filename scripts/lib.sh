@@ -8,8 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libboost-dev libboost-system-dev
   libsimdjson-dev libexpected-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev ca-certificates)
-# Extra packages for the test suite: clang + libFuzzer for the fuzz targets, clang-format.
-TEST_PACKAGES=(clang-14 libclang-rt-14-dev clang-format-14)
+# Extra packages for the test suite: clang + libFuzzer for the fuzz targets, clang-format,
+# clang-tidy.
+TEST_PACKAGES=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

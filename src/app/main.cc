@@ -182,7 +182,7 @@ int Serve(const Config& config) {
   }
 
   // last_used_at is written in the background, once a second, never on the request path.
-  std::jthread toucher([&tokens](std::stop_token st) {
+  std::jthread toucher([&tokens](const std::stop_token& st) {
     std::mutex m;
     std::condition_variable_any cv;
     std::unique_lock lock(m);

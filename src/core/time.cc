@@ -84,7 +84,7 @@ Result<SystemTime> ParseRfc3339(std::string_view s) {
         !Digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
       return bad();
     }
-    offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+    offset_min = (oh * 60LL + om) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
     return bad();
@@ -92,7 +92,7 @@ Result<SystemTime> ParseRfc3339(std::string_view s) {
   if (pos != s.size()) return bad();
   if (sec == 60) sec = 59;  // leap second: clamp, as most systems do
   long long days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
-  long long total = days * 86400 + hour * 3600 + min * 60 + sec - offset_min * 60;
+  long long total = days * 86400 + hour * 3600LL + min * 60LL + sec - offset_min * 60;
   return FromUnixMillis(total * 1000 + millis);
 }
 

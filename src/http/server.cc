@@ -574,7 +574,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return stream_.close();
     stream_.expires_after(std::chrono::seconds(2));
-    drain_.resize(16 * 1024);
+    drain_.resize(size_t{16} * 1024);
     Drain(0);
   }
 
@@ -689,7 +689,7 @@ void Session::Dispatch() {
                                      req.request_id));
       }
       server_->gate->Handle(
-          req, key, [&route, &req](Responder r) { RunHandler(route, req, r); }, respond);
+          req, key, [&route, &req](const Responder& r) { RunHandler(route, req, r); }, respond);
       return;
     }
     RunHandler(route, req, respond);
@@ -779,7 +779,14 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Router& ro
 
 Server::Server(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Server::~Server() { Stop(); }
+Server::~Server() {
+  // A destructor must not throw; Stop() only throws on thread or allocation failure.
+  try {
+    Stop();
+  } catch (...) {
+    log::Error("server stop failed in the destructor");
+  }
+}
 
 uint16_t Server::port() const { return impl_->port; }
 

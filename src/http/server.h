@@ -35,7 +35,7 @@ struct ServerOptions {
   // Threads running the event loop; handlers are called on them.
   int io_threads = 2;
   // Maximum request line + header block, bytes; over → 413 and the connection closes.
-  size_t max_header_bytes = 16 * 1024;
+  size_t max_header_bytes = size_t{16} * 1024;
   // Time allowed to receive a complete header block once its first byte arrived (and for
   // the first byte on a new connection).
   std::chrono::milliseconds header_timeout{10'000};

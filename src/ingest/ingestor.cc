@@ -7,7 +7,7 @@
 namespace causeloop::ingest {
 
 void Ingestor::Ingest(const std::string& workspace_id, std::vector<Decoded> decoded,
-                      std::string connector_id, store::Callback<Outcome> done) {
+                      const std::string& connector_id, store::Callback<Outcome> done) {
   auto outcome = std::make_shared<Outcome>();
   auto indices = std::make_shared<std::vector<int>>();
   std::vector<model::IssueRecord> records;

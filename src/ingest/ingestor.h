@@ -45,7 +45,7 @@ class Ingestor {
   // Stores every accepted record (one transaction), records the job, and calls `done` after
   // COMMIT. kUnavailable when the store's queue is full (nothing stored).
   void Ingest(const std::string& workspace_id, std::vector<Decoded> decoded,
-              std::string connector_id, store::Callback<Outcome> done);
+              const std::string& connector_id, store::Callback<Outcome> done);
 
  private:
   store::Store& store_;

@@ -8,7 +8,7 @@ Result<simdjson::dom::element> ParseJsonBody(std::string_view body) {
   thread_local simdjson::dom::parser parser = [] {
     simdjson::dom::parser p;
     // Capacity grows on demand; the depth limit is what matters here.
-    if (p.allocate(64 * 1024, kMaxJsonDepth) != simdjson::SUCCESS) {
+    if (p.allocate(size_t{64} * 1024, kMaxJsonDepth) != simdjson::SUCCESS) {
       // Out of memory at start-up: parse() will retry the allocation and report it.
     }
     return p;

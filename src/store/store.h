@@ -177,7 +177,7 @@ class Store {
 
 struct StoreOptions {
   // Maximum records waiting for the writer before writes answer kUnavailable.
-  size_t max_queued_records = 64 * 1024;
+  size_t max_queued_records = size_t{64} * 1024;
   // Most records one group transaction takes.
   size_t max_records_per_transaction = 8192;
   // Read connections kept open (SQLite).

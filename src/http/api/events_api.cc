@@ -6,7 +6,7 @@
 
 namespace causeloop::http::api {
 
-void ListEvents(ApiContext& ctx, const Request& req, Responder respond) {
+void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond) {
   long long after = 0;
   if (auto v = req.Query("after")) {
     auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), after);

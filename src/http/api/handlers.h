@@ -6,30 +6,30 @@
 
 namespace causeloop::http::api {
 
-void GetHealth(ApiContext& ctx, const Request& req, Responder respond);
-void GetReady(ApiContext& ctx, const Request& req, Responder respond);
-void GetMetrics(ApiContext& ctx, const Request& req, Responder respond);
-void GetOpenApi(ApiContext& ctx, const Request& req, Responder respond);
+void GetHealth(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetReady(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetMetrics(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetOpenApi(ApiContext& ctx, const Request& req, const Responder& respond);
 
-void GetScopes(ApiContext& ctx, const Request& req, Responder respond);
-void PostToken(ApiContext& ctx, const Request& req, Responder respond);
-void ListTokens(ApiContext& ctx, const Request& req, Responder respond);
-void RotateToken(ApiContext& ctx, const Request& req, Responder respond);
-void DeleteToken(ApiContext& ctx, const Request& req, Responder respond);
+void GetScopes(ApiContext& ctx, const Request& req, const Responder& respond);
+void PostToken(ApiContext& ctx, const Request& req, const Responder& respond);
+void ListTokens(ApiContext& ctx, const Request& req, const Responder& respond);
+void RotateToken(ApiContext& ctx, const Request& req, const Responder& respond);
+void DeleteToken(ApiContext& ctx, const Request& req, const Responder& respond);
 
-void PostIngestEvent(ApiContext& ctx, const Request& req, Responder respond);
-void PostIngestBatch(ApiContext& ctx, const Request& req, Responder respond);
-void PostIngestNative(ApiContext& ctx, const Request& req, Responder respond);
-void GetIngestStatus(ApiContext& ctx, const Request& req, Responder respond);
+void PostIngestEvent(ApiContext& ctx, const Request& req, const Responder& respond);
+void PostIngestBatch(ApiContext& ctx, const Request& req, const Responder& respond);
+void PostIngestNative(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetIngestStatus(ApiContext& ctx, const Request& req, const Responder& respond);
 
-void ListIssues(ApiContext& ctx, const Request& req, Responder respond);
-void GetIssue(ApiContext& ctx, const Request& req, Responder respond);
-void PostIssue(ApiContext& ctx, const Request& req, Responder respond);
-void PatchIssue(ApiContext& ctx, const Request& req, Responder respond);
-void ResolveIssue(ApiContext& ctx, const Request& req, Responder respond);
-void BulkIssues(ApiContext& ctx, const Request& req, Responder respond);
+void ListIssues(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetIssue(ApiContext& ctx, const Request& req, const Responder& respond);
+void PostIssue(ApiContext& ctx, const Request& req, const Responder& respond);
+void PatchIssue(ApiContext& ctx, const Request& req, const Responder& respond);
+void ResolveIssue(ApiContext& ctx, const Request& req, const Responder& respond);
+void BulkIssues(ApiContext& ctx, const Request& req, const Responder& respond);
 
-void ListEvents(ApiContext& ctx, const Request& req, Responder respond);
+void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond);
 
 // The embedded OpenAPI document (generated from openapi.json at build time).
 extern const char* const kOpenApiJson;

@@ -57,13 +57,13 @@ void IngestOne(ApiContext& ctx, const Request& req, const Responder& respond,
 
 }  // namespace
 
-void PostIngestEvent(ApiContext& ctx, const Request& req, Responder respond) {
+void PostIngestEvent(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto root = ingest::ParseJsonBody(req.body);
   if (!root) return ReplyError(req, respond, root.error());
   IngestOne(ctx, req, respond, normalize::DecodeRecord(*root));
 }
 
-void PostIngestNative(ApiContext& ctx, const Request& req, Responder respond) {
+void PostIngestNative(ApiContext& ctx, const Request& req, const Responder& respond) {
   std::string source(req.Param("source"));
   if (!normalize::IsNativeSource(source)) {
     return ReplyError(
@@ -75,7 +75,7 @@ void PostIngestNative(ApiContext& ctx, const Request& req, Responder respond) {
   IngestOne(ctx, req, respond, normalize::NormalizeNative(source, *root));
 }
 
-void PostIngestBatch(ApiContext& ctx, const Request& req, Responder respond) {
+void PostIngestBatch(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto root = ingest::ParseJsonBody(req.body);
   if (!root) return ReplyError(req, respond, root.error());
   simdjson::dom::array records;
@@ -102,7 +102,7 @@ void PostIngestBatch(ApiContext& ctx, const Request& req, Responder respond) {
                       });
 }
 
-void GetIngestStatus(ApiContext& ctx, const Request& req, Responder respond) {
+void GetIngestStatus(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto job = ctx.store.GetIngestJob(Who(req).workspace_id, std::string(req.Param("job_id")));
   if (!job) return ReplyError(req, respond, job.error());
   JsonWriter w;

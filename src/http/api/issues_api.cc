@@ -182,7 +182,7 @@ void RespondIssue(const Request& req, const Responder& respond, int status,
 
 }  // namespace
 
-void ListIssues(ApiContext& ctx, const Request& req, Responder respond) {
+void ListIssues(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto q = DecodeQuery(ctx, req);
   if (!q) return ReplyError(req, respond, q.error());
   auto page = ctx.store.ListIssues(Who(req).workspace_id, *q);
@@ -200,12 +200,12 @@ void ListIssues(ApiContext& ctx, const Request& req, Responder respond) {
                                 next, page->has_more, page->total)));
 }
 
-void GetIssue(ApiContext& ctx, const Request& req, Responder respond) {
+void GetIssue(ApiContext& ctx, const Request& req, const Responder& respond) {
   RespondIssue(req, respond, 200,
                ctx.store.GetIssue(Who(req).workspace_id, std::string(req.Param("id"))));
 }
 
-void PostIssue(ApiContext& ctx, const Request& req, Responder respond) {
+void PostIssue(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto root = ingest::ParseJsonBody(req.body);
   if (!root) return ReplyError(req, respond, root.error());
   auto record = normalize::DecodeRecord(*root);
@@ -216,7 +216,7 @@ void PostIssue(ApiContext& ctx, const Request& req, Responder respond) {
                         });
 }
 
-void PatchIssue(ApiContext& ctx, const Request& req, Responder respond) {
+void PatchIssue(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto obj = ParseObjectBody(req.body);
   if (!obj) return ReplyError(req, respond, obj.error());
   auto patch = DecodePatch(*obj);
@@ -227,7 +227,7 @@ void PatchIssue(ApiContext& ctx, const Request& req, Responder respond) {
                        });
 }
 
-void ResolveIssue(ApiContext& ctx, const Request& req, Responder respond) {
+void ResolveIssue(ApiContext& ctx, const Request& req, const Responder& respond) {
   model::Resolution r;
   if (!req.body.empty()) {
     auto obj = ParseObjectBody(req.body);
@@ -235,7 +235,7 @@ void ResolveIssue(ApiContext& ctx, const Request& req, Responder respond) {
     std::optional<std::string> summary, fix, fix_url;
     for (auto [key, slot] :
          {std::pair{"summary", &summary}, std::pair{"fix", &fix}, std::pair{"fix_url", &fix_url}}) {
-      if (auto st = OptString(*obj, key, *slot, 64 * 1024); !st) {
+      if (auto st = OptString(*obj, key, *slot, size_t{64} * 1024); !st) {
         return ReplyError(req, respond, st.error());
       }
     }
@@ -251,7 +251,7 @@ void ResolveIssue(ApiContext& ctx, const Request& req, Responder respond) {
                          });
 }
 
-void BulkIssues(ApiContext& ctx, const Request& req, Responder respond) {
+void BulkIssues(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto obj = ParseObjectBody(req.body);
   if (!obj) return ReplyError(req, respond, obj.error());
   simdjson::dom::array ids_json;

@@ -5,8 +5,8 @@ namespace causeloop::http::api {
 
 void RegisterRoutes(Router& router, ApiContext& ctx) {
   using M = Method;
-  auto bind = [&ctx](void (*fn)(ApiContext&, const Request&, Responder)) -> Handler {
-    return [&ctx, fn](const Request& req, Responder respond) { fn(ctx, req, std::move(respond)); };
+  auto bind = [&ctx](void (*fn)(ApiContext&, const Request&, const Responder&)) -> Handler {
+    return [&ctx, fn](const Request& req, const Responder& respond) { fn(ctx, req, respond); };
   };
   auto open = RouteOptions{.scope = "", .authenticate = false, .idempotent = false};
   auto scoped = [](std::string scope, size_t max_body = kMaxSingleBody) {

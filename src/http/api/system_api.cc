@@ -3,20 +3,20 @@
 
 namespace causeloop::http::api {
 
-void GetHealth(ApiContext& ctx, const Request&, Responder respond) {
+void GetHealth(ApiContext& ctx, const Request&, const Responder& respond) {
   JsonWriter w;
   w.BeginObject().Field("status", "ok").Field("version", ctx.version).EndObject();
   respond(JsonResponse(200, w.Take()));
 }
 
-void GetReady(ApiContext& ctx, const Request& req, Responder respond) {
+void GetReady(ApiContext& ctx, const Request& req, const Responder& respond) {
   if (!ctx.store.Ready()) {
     return ReplyError(req, respond, Error{ErrorCode::kUnavailable, "the store is not ready", {}});
   }
   respond(JsonResponse(200, R"({"status":"ready"})"));
 }
 
-void GetMetrics(ApiContext& ctx, const Request&, Responder respond) {
+void GetMetrics(ApiContext& ctx, const Request&, const Responder& respond) {
   store::StoreStats s = ctx.store.Stats();
   ctx.metrics.Gauge("causeloop_store_write_queue_records", "Records waiting for the writer")
       .Set(static_cast<double>(s.write_queue_depth));
@@ -31,7 +31,7 @@ void GetMetrics(ApiContext& ctx, const Request&, Responder respond) {
   respond(std::move(r));
 }
 
-void GetOpenApi(ApiContext&, const Request&, Responder respond) {
+void GetOpenApi(ApiContext&, const Request&, const Responder& respond) {
   respond(JsonResponse(200, kOpenApiJson));
 }
 

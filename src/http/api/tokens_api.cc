@@ -10,7 +10,7 @@
 namespace causeloop::http::api {
 namespace {
 
-constexpr long long kMaxGraceSeconds = 7 * 24 * 3600;
+constexpr long long kMaxGraceSeconds = 7LL * 24 * 3600;
 
 std::string TokenWithSecret(const model::ApiToken& t, const std::string& secret) {
   JsonWriter w;
@@ -26,7 +26,7 @@ std::string TokenWithSecret(const model::ApiToken& t, const std::string& secret)
 
 }  // namespace
 
-void GetScopes(ApiContext&, const Request&, Responder respond) {
+void GetScopes(ApiContext&, const Request&, const Responder& respond) {
   JsonWriter w;
   w.BeginObject().Key("data").BeginArray();
   for (const auto& s : auth::AllScopes()) {
@@ -36,7 +36,7 @@ void GetScopes(ApiContext&, const Request&, Responder respond) {
   respond(JsonResponse(200, w.Take()));
 }
 
-void PostToken(ApiContext& ctx, const Request& req, Responder respond) {
+void PostToken(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto obj = ParseObjectBody(req.body);
   if (!obj) return ReplyError(req, respond, obj.error());
   std::optional<std::string> name, expires_at;
@@ -87,7 +87,7 @@ void PostToken(ApiContext& ctx, const Request& req, Responder respond) {
   respond(JsonResponse(201, TokenWithSecret(t, secret)));
 }
 
-void ListTokens(ApiContext& ctx, const Request& req, Responder respond) {
+void ListTokens(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto limit = ParseLimit(req);
   if (!limit) return ReplyError(req, respond, limit.error());
   auto tokens = ctx.store.ListTokens(Who(req).workspace_id);
@@ -119,7 +119,7 @@ void ListTokens(ApiContext& ctx, const Request& req, Responder respond) {
                                 next, has_more, static_cast<long long>(tokens->size()))));
 }
 
-void RotateToken(ApiContext& ctx, const Request& req, Responder respond) {
+void RotateToken(ApiContext& ctx, const Request& req, const Responder& respond) {
   std::optional<long long> grace;
   if (!req.body.empty()) {
     auto obj = ParseObjectBody(req.body);
@@ -143,7 +143,7 @@ void RotateToken(ApiContext& ctx, const Request& req, Responder respond) {
   respond(JsonResponse(200, TokenWithSecret(*t, secret)));
 }
 
-void DeleteToken(ApiContext& ctx, const Request& req, Responder respond) {
+void DeleteToken(ApiContext& ctx, const Request& req, const Responder& respond) {
   std::string id(req.Param("id"));
   if (auto s = ctx.store.RevokeToken(Who(req).workspace_id, id, ctx.clock.Now()); !s) {
     return ReplyError(req, respond, s.error());

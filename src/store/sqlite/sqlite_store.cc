@@ -340,9 +340,9 @@ class SqliteStore final : public Store {
     if (!cc) return Fail(cc.error());
     checkpoint_conn_ = std::move(*cc);
     sqlite3_wal_hook(writer_conn_->raw(), &SqliteStore::OnWalCommit, this);
-    checkpointer_ = std::jthread([this](std::stop_token st) { CheckpointLoop(st); });
-    completer_ = std::jthread([this](std::stop_token st) { CompletionLoop(st); });
-    writer_ = std::jthread([this](std::stop_token st) { WriterLoop(st); });
+    checkpointer_ = std::jthread([this](const std::stop_token& st) { CheckpointLoop(st); });
+    completer_ = std::jthread([this](const std::stop_token& st) { CompletionLoop(st); });
+    writer_ = std::jthread([this](const std::stop_token& st) { WriterLoop(st); });
     return {};
   }
 
@@ -549,7 +549,7 @@ class SqliteStore final : public Store {
           }
           return true;
         },
-        [](Result<bool>) {});
+        [](const Result<bool>&) {});
   }
 
   // --- Ingest ------------------------------------------------------------------------
@@ -869,7 +869,7 @@ class SqliteStore final : public Store {
     return SQLITE_OK;
   }
 
-  void CheckpointLoop(std::stop_token st) {
+  void CheckpointLoop(const std::stop_token& st) {
     std::mutex m;
     std::unique_lock lock(m);
     while (!st.stop_requested()) {
@@ -889,7 +889,7 @@ class SqliteStore final : public Store {
   }
 
   // Runs write callbacks in commit order. Exits once stopped and drained.
-  void CompletionLoop(std::stop_token st) {
+  void CompletionLoop(const std::stop_token& st) {
     std::deque<std::pair<std::function<void(std::optional<Error>)>, std::optional<Error>>> work;
     for (;;) {
       {
@@ -903,7 +903,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  void WriterLoop(std::stop_token st) {
+  void WriterLoop(const std::stop_token& st) {
     std::vector<Task> batch;
     for (;;) {
       {
