@@ -43,6 +43,21 @@ TEST(JsonWriterTest, ReplacesInvalidUtf8) {
   EXPECT_EQ(out, "\"ok\xC3\xA9\xEF\xBF\xBD\"");
 }
 
+class OnesRandom final : public Random {
+ public:
+  void Fill(std::span<unsigned char> out) override {
+    for (auto& c : out) c = 0xFF;
+  }
+};
+
+TEST(IdsTest, EncodeTimeThenRandomnessInCrockfordBase32) {
+  OnesRandom ones;
+  // 48 bits of time (10 chars), then 80 random bits (16 chars).
+  EXPECT_EQ(NewId("x_", FromUnixMillis(0), ones), "x_0000000000ZZZZZZZZZZZZZZZZ");
+  EXPECT_EQ(NewId("x_", FromUnixMillis(1), ones), "x_0000000001ZZZZZZZZZZZZZZZZ");
+  EXPECT_EQ(NewId("x_", FromUnixMillis(32), ones), "x_0000000010ZZZZZZZZZZZZZZZZ");
+}
+
 TEST(IdsTest, AreSortableAndWellFormed) {
   SeededRandom random(1);
   std::string a = NewId("iss_", FromUnixMillis(1000), random);

@@ -12,14 +12,20 @@ std::string NewId(std::string_view prefix, SystemTime now, Random& random) {
   uint64_t ms = static_cast<uint64_t>(ToUnixMillis(now));
   for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
   random.Fill(std::span(bytes).subspan(6));
-  // 128 bits -> 26 base32 chars (the first char carries only 3 bits).
+  // 128 bits -> 26 base32 chars, most significant first (the first char carries 3 bits).
   std::string out(prefix);
   out.resize(prefix.size() + 26);
-  unsigned __int128 v = 0;
-  for (unsigned char b : bytes) v = (v << 8) | b;
-  for (int i = 25; i >= 0; --i) {
-    out[prefix.size() + i] = kCrockford[static_cast<int>(v & 31)];
-    v >>= 5;
+  for (int i = 0; i < 26; ++i) {
+    int bit = 128 - 5 * (26 - i);  // position of this char's lowest bit, from the top
+    int value = 0;
+    for (int b = 0; b < 5; ++b) {
+      int pos = bit + b;  // bit index from the most significant end; < 0 is padding
+      if (pos < 0) continue;
+      int byte = pos / 8;
+      int shift = 7 - pos % 8;
+      value = (value << 1) | ((bytes[byte] >> shift) & 1);
+    }
+    out[prefix.size() + i] = kCrockford[value];
   }
   return out;
 }
