@@ -23,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/json_writer.h"
+#include "core/time.h"
 #include "ingest/load_engine.h"
 #include "ingest/records.h"
 #include "ingest/server_process.h"
@@ -632,15 +634,6 @@ std::string HostInfo() {
          Fixed(mem_gib, 0) + " GiB";
 }
 
-std::string NowUtc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void OnSignal(int) { g_interrupted.store(true); }
 
 int Main(int argc, char** argv) {
@@ -664,7 +657,7 @@ int Main(int argc, char** argv) {
     std::cerr << "bench_ingest: warning: " << c.tmp_parent
               << " is tmpfs, so fsync is free and durable figures mean nothing; use --tmp-dir\n";
   }
-  const std::string started_at = NowUtc();
+  const std::string started_at = causeloop::FormatRfc3339(causeloop::RealClock().Now());
   const std::string host_info = HostInfo();
   const double per_workload = c.warmup + c.runs * c.seconds;
   std::printf("bench_ingest %s on %s\n  binary %s, data under %s\n", started_at.c_str(),

@@ -7,6 +7,8 @@
 #include <memory>
 #include <random>
 
+#include "core/clock.h"
+#include "core/time.h"
 #include "ingest/load_engine.h"
 #include "ingest/records.h"
 #include "ingest/server_process.h"
@@ -55,15 +57,6 @@ ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET
   updated_at = excluded.updated_at
 )sql";
 
-std::string Rfc3339Now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // One database and its prepared statements; rows come from a fixed pool of realistic texts.
 class Upserter {
  public:
@@ -92,7 +85,7 @@ class Upserter {
 
   // Upserts `keys` in one transaction.
   bool Transaction(const std::vector<std::uint64_t>& keys, std::string& error) {
-    const std::string now = Rfc3339Now();
+    const std::string now = causeloop::FormatRfc3339(causeloop::RealClock().Now());
     if (!StepOnce(begin_.get(), error)) return false;
     for (std::uint64_t key : keys) {
       const RecordFields& row = rows_[next_row_++ % rows_.size()];
