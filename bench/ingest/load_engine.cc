@@ -346,8 +346,10 @@ EngineResult RunLoad(const EngineOptions& options, RequestSource& source,
   return engine.Run();
 }
 
-long long JsonIntField(std::string_view body, std::string_view key) {
-  std::size_t pos = 0;
+namespace {
+// Finds the next occurrence of `"key"` at or after `pos` and returns the position just past
+// it and the following blanks and colon, or npos. Scans text; does not parse JSON.
+std::size_t NextValueOf(std::string_view body, std::string_view key, std::size_t pos) {
   while ((pos = body.find(key, pos)) != std::string_view::npos) {
     const bool quoted = pos > 0 && body[pos - 1] == '"' && pos + key.size() < body.size() &&
                         body[pos + key.size()] == '"';
@@ -358,24 +360,24 @@ long long JsonIntField(std::string_view body, std::string_view key) {
                                  body[pos] == '\r' || body[pos] == ':')) {
       ++pos;
     }
-    long long value = -1;
-    const auto [ptr, err] = std::from_chars(body.data() + pos, body.data() + body.size(), value);
-    if (err == std::errc() && value >= 0) return value;
-    return -1;
+    return pos;
   }
-  return -1;
+  return std::string_view::npos;
+}
+}  // namespace
+
+long long JsonIntField(std::string_view body, std::string_view key) {
+  const std::size_t pos = NextValueOf(body, key, 0);
+  if (pos == std::string_view::npos) return -1;
+  long long value = -1;
+  const auto [ptr, err] = std::from_chars(body.data() + pos, body.data() + body.size(), value);
+  return err == std::errc() && value >= 0 ? value : -1;
 }
 
 std::uint64_t CountJsonTrue(std::string_view body, std::string_view key) {
   std::uint64_t count = 0;
   std::size_t pos = 0;
-  while ((pos = body.find(key, pos)) != std::string_view::npos) {
-    const bool quoted = pos > 0 && body[pos - 1] == '"' && pos + key.size() < body.size() &&
-                        body[pos + key.size()] == '"';
-    pos += key.size();
-    if (!quoted) continue;
-    ++pos;
-    while (pos < body.size() && (body[pos] == ' ' || body[pos] == ':')) ++pos;
+  while ((pos = NextValueOf(body, key, pos)) != std::string_view::npos) {
     if (body.substr(pos, 4) == "true") ++count;
   }
   return count;

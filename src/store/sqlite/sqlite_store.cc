@@ -1299,21 +1299,20 @@ class SqliteStore final : public Store {
     if (q.after_value) {
       keyset = std::string(" AND (i.") + col + cmp + "? OR (i." + col + "=? AND i.id" + cmp + "?))";
     }
-    // kIssueColumns are unqualified; qualify them for the join.
-    std::string cols;
-    {
-      std::string all = kIssueColumns;
+    // kIssueColumns are unqualified; qualified once for the join with the FTS table.
+    static const std::string cols = [] {
+      std::string all = kIssueColumns, out;
       size_t start = 0;
       while (start < all.size()) {
         size_t end = all.find(',', start);
         if (end == std::string::npos) end = all.size();
-        std::string name = all.substr(start, end - start);
-        while (!name.empty() && name.front() == ' ') name.erase(0, 1);
-        if (!cols.empty()) cols += ", ";
-        cols += "i." + name;
+        size_t name = all.find_first_not_of(' ', start);
+        if (!out.empty()) out += ", ";
+        out += "i." + all.substr(name, end - name);
         start = end + 1;
       }
-    }
+      return out;
+    }();
     std::string sql = "SELECT " + cols + from + where + keyset + " ORDER BY i." + col + dir +
                       ", i.id" + dir + " LIMIT ?";
     auto s = c.Prepare(sql);
