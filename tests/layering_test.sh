@@ -5,7 +5,7 @@
 # usage: layering_test.sh SRC_DIR
 set -euo pipefail
 
-ORDER=(core model auth normalize store ingest http app)
+ORDER=(core model auth net normalize store ingest cluster predict recommend connectors webhooks stream http app)
 
 src=${1:?usage: layering_test.sh SRC_DIR}
 [[ -d $src ]] || { echo "layering_test: no such directory: $src" >&2; exit 2; }
