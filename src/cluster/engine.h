@@ -42,12 +42,12 @@ struct Assignment {
 
 // Why a signal belongs (or would belong) to a cluster.
 struct Explanation {
-  std::string template_text;                 // the cluster's template, "<*>" for variables
-  double score = 0;                          // similarity of the signal to that template, 0..1
-  std::vector<std::string> matched_tokens;   // the signal's tokens equal to the template's
-  std::vector<std::string> variable_tokens;  // the signal's tokens in "<*>" positions
-  std::vector<std::string> differing_tokens; // tokens that differ from constant template tokens
-  std::string signature;                     // error signature used (exception, frames, codes)
+  std::string template_text;                  // the cluster's template, "<*>" for variables
+  double score = 0;                           // similarity of the signal to that template, 0..1
+  std::vector<std::string> matched_tokens;    // the signal's tokens equal to the template's
+  std::vector<std::string> variable_tokens;   // the signal's tokens in "<*>" positions
+  std::vector<std::string> differing_tokens;  // tokens that differ from constant template tokens
+  std::string signature;                      // error signature used (exception, frames, codes)
 };
 
 // Feature vector for similar-issue ranking.
