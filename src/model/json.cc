@@ -69,6 +69,30 @@ std::string EncodeIssue(const Issue& issue) {
   return w.Take();
 }
 
+void WritePatternFields(JsonWriter& w, const Pattern& p) {
+  w.Field("id", p.id);
+  w.Field("workspace_id", p.workspace_id);
+  w.Field("title", p.title);
+  w.Field("template", p.template_text);
+  w.Field("fingerprint", p.fingerprint);
+  w.Field("status", PatternStatusName(p.status));
+  w.Field("issue_count", p.issue_count);
+  w.Key("risk_score").Double(p.risk_score);
+  w.FieldOrNull("merged_into", p.merged_into);
+  w.Field("first_seen_at", FormatRfc3339(p.first_seen_at));
+  w.Field("last_seen_at", FormatRfc3339(p.last_seen_at));
+  w.Field("created_at", FormatRfc3339(p.created_at));
+  w.Field("updated_at", FormatRfc3339(p.updated_at));
+}
+
+std::string EncodePattern(const Pattern& pattern) {
+  JsonWriter w;
+  w.BeginObject();
+  WritePatternFields(w, pattern);
+  w.EndObject();
+  return w.Take();
+}
+
 void WriteApiToken(JsonWriter& w, const ApiToken& t) {
   w.BeginObject();
   w.Field("id", t.id);

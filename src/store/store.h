@@ -21,6 +21,7 @@
 #include "core/result.h"
 #include "model/event.h"
 #include "model/issue.h"
+#include "model/pattern.h"
 #include "model/tenancy.h"
 
 namespace causeloop::store {
@@ -92,6 +93,75 @@ struct StoredResponse {
   std::string content_type;
 };
 
+// --- Patterns ----------------------------------------------------------------------------
+
+// What the clustering engine decided for one new issue.
+struct PatternChoice {
+  std::string pattern_id;     // the pattern the issue joins (after merges)
+  bool manual = false;        // decided by a manual override, not the engine
+  long long cluster = 0;      // the engine cluster that took the issue; 0 when manual
+  std::string cluster_state;  // that cluster's state after the assignment, to persist
+  std::string template_text;  // that cluster's template after the assignment
+  std::string fingerprint;    // the issue's masked-form hash (16 hex digits)
+  double score = 0;           // similarity to the cluster, 0..1
+};
+
+// The clustering engine as the store sees it. The store calls it on the writer thread, inside
+// the transaction that writes the issue or the manual change, in commit order — so two
+// requests carrying the same new failure are assigned one after the other and meet in one
+// pattern, and persisted engine state always matches the committed assignments.
+class PatternAssigner {
+ public:
+  virtual ~PatternAssigner() = default;
+  // A new issue (ingest or manual create). The store creates the pattern row when
+  // `pattern_id` does not exist yet (title and first-seen from `record`).
+  virtual Result<PatternChoice> Assign(const std::string& workspace_id,
+                                       const model::IssueRecord& record) = 0;
+  // The fingerprint (16 hex digits) of an existing issue, for manual overrides.
+  virtual std::string Fingerprint(const model::Issue& issue) = 0;
+  // A manual change was written (the transaction may still roll back, in which case the
+  // store calls Reload for the workspace).
+  virtual void OnOverride(const std::string& workspace_id, const std::string& fingerprint,
+                          const std::string& pattern_id) = 0;
+  virtual void OnMerge(const std::string& workspace_id, const std::string& from,
+                       const std::string& into) = 0;
+  // In-memory state may be ahead of the database (a transaction rolled back): drop it.
+  virtual void Reload(const std::string& workspace_id) = 0;
+};
+
+// One pattern's persisted engine state, for rebuilding the engine at start.
+struct PatternStateRow {
+  std::string pattern_id;
+  long long cluster = 0;  // 0 for a manual pattern
+  std::string state;
+  std::string merged_into;
+};
+
+enum class PatternSort { kLastSeenAt, kIssueCount, kRiskScore };
+
+struct PatternQuery {
+  std::optional<model::PatternStatus> status;
+  std::string service, source;  // empty = no filter
+  std::string q;                // substring of title or template
+  bool include_merged = false;
+  PatternSort sort = PatternSort::kLastSeenAt;
+  bool descending = true;
+  int limit = 25;
+  std::optional<std::string> after_value;
+  std::string after_id;
+};
+
+struct PatternPage {
+  std::vector<model::Pattern> items;
+  bool has_more = false;
+  long long total = 0;
+};
+
+struct PatternPatch {
+  std::optional<std::string> title;
+  std::optional<model::PatternStatus> status;
+};
+
 struct StoreStats {
   long long write_queue_depth = 0;  // records waiting for the writer
   long long transactions = 0;       // committed group transactions
@@ -157,6 +227,40 @@ class Store {
                             model::Resolution resolution, Callback<model::Issue> done) = 0;
   virtual void BulkUpdateIssues(const std::string& workspace_id, std::vector<std::string> ids,
                                 IssuePatch patch, Callback<BulkOutcome> done) = 0;
+
+  // --- Patterns ----------------------------------------------------------------------
+  // The engine that assigns new issues to patterns; set once, before the first write.
+  // Without one, issues get no pattern.
+  virtual void SetPatternAssigner(PatternAssigner* assigner) = 0;
+  // Every pattern of the workspace with its engine state, ordered by engine cluster (manual
+  // patterns, cluster 0, first).
+  virtual Result<std::vector<PatternStateRow>> LoadPatternStates(
+      const std::string& workspace_id) = 0;
+  // fingerprint -> pattern id, from manual link/unlink.
+  virtual Result<std::map<std::string, std::string>> LoadPatternOverrides(
+      const std::string& workspace_id) = 0;
+  virtual Result<model::Pattern> GetPattern(const std::string& workspace_id,
+                                            const std::string& pattern_id) = 0;
+  // Services, sources and the per-day histogram of issues first seen over the last
+  // `days` days up to `now`.
+  virtual Result<model::PatternDetail> GetPatternDetail(const std::string& workspace_id,
+                                                        const std::string& pattern_id, int days,
+                                                        SystemTime now) = 0;
+  virtual Result<PatternPage> ListPatterns(const std::string& workspace_id,
+                                           const PatternQuery& query) = 0;
+  virtual void PatchPattern(const std::string& workspace_id, const std::string& pattern_id,
+                            PatternPatch patch, Callback<model::Pattern> done) = 0;
+  // Moves the issue into `pattern_id` (a merged pattern resolves to the one it was merged
+  // into) and records that the issue's fingerprint maps there from now on. With an empty
+  // `pattern_id` (unlink) the issue moves into a new manual pattern of its own, which its
+  // fingerprint then maps to. kNotFound for an unknown issue or pattern.
+  virtual void LinkIssue(const std::string& workspace_id, const std::string& issue_id,
+                         const std::string& pattern_id, Callback<model::Issue> done) = 0;
+  // Moves every issue of `from` into `into`; `from` keeps existing with merged_into set and
+  // every later assignment to it goes to `into`. kValidation when merging into itself or
+  // into a pattern merged into `from`; kNotFound for unknown ids. Returns `into`.
+  virtual void MergePatterns(const std::string& workspace_id, const std::string& from,
+                             const std::string& into, Callback<model::Pattern> done) = 0;
 
   // --- Event log ---------------------------------------------------------------------
   // Events with sequence > after, ascending, at most `limit`.

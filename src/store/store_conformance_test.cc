@@ -38,6 +38,60 @@ model::IssueRecord Rec(std::string source, std::string ext, std::string title) {
   return r;
 }
 
+// A stand-in for the clustering engine: one cluster per exact title, its state the title.
+class TitleAssigner final : public PatternAssigner {
+ public:
+  Result<PatternChoice> Assign(const std::string& ws, const model::IssueRecord& r) override {
+    std::lock_guard lock(mu_);
+    ++assigned;
+    PatternChoice c;
+    c.fingerprint = Fingerprint(r.title);
+    if (auto it = overrides[ws].find(c.fingerprint); it != overrides[ws].end()) {
+      c.pattern_id = Live(ws, it->second);
+      c.manual = true;
+      return c;
+    }
+    auto& clusters = clusters_[ws];
+    auto it = clusters.find(r.title);
+    if (it == clusters.end()) {
+      long long id = static_cast<long long>(clusters.size()) + 1;
+      it = clusters
+               .emplace(r.title, std::pair{id, "pat_" + ws.substr(3, 6) + "_" + std::to_string(id)})
+               .first;
+    }
+    c.cluster = it->second.first;
+    c.cluster_state = "state:" + r.title;
+    c.template_text = "<*> " + r.title;
+    c.pattern_id = Live(ws, it->second.second);
+    return c;
+  }
+  std::string Fingerprint(const model::Issue& issue) override { return Fingerprint(issue.title); }
+  void OnOverride(const std::string& ws, const std::string& fp, const std::string& p) override {
+    std::lock_guard lock(mu_);
+    overrides[ws][fp] = p;
+  }
+  void OnMerge(const std::string& ws, const std::string& from, const std::string& into) override {
+    std::lock_guard lock(mu_);
+    merged[ws][from] = into;
+  }
+  void Reload(const std::string& /*ws*/) override { ++reloads; }
+
+  static std::string Fingerprint(const std::string& title) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016zx", std::hash<std::string>{}(title));
+    return buf;
+  }
+  std::string Live(const std::string& ws, std::string id) {
+    while (merged[ws].count(id)) id = merged[ws][id];
+    return id;
+  }
+
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, std::pair<long long, std::string>>> clusters_;
+  std::map<std::string, std::map<std::string, std::string>> overrides, merged;
+  std::atomic<int> assigned{0}, reloads{0};
+};
+
 template <typename Factory>
 class StoreConformanceTest : public ::testing::Test {
  protected:
@@ -371,6 +425,231 @@ TYPED_TEST(StoreConformanceTest, CloseDrainsQueuedWrites) {
   EXPECT_EQ(committed.load(), 50);
   this->Reopen();
   EXPECT_EQ(this->store_->ListIssues(this->ws_, IssueQuery{})->total, 50);
+}
+
+// --- Patterns ------------------------------------------------------------------------------
+
+std::vector<model::Event> EventsOfType(Store& store, const std::string& ws, const char* type) {
+  std::vector<model::Event> out;
+  auto events = store.ListEvents(ws, 0, 10000);
+  EXPECT_TRUE(events);
+  if (!events) return out;
+  for (auto& e : *events) {
+    if (e.type == type) out.push_back(e);
+  }
+  return out;
+}
+
+TYPED_TEST(StoreConformanceTest, NewIssuesJoinPatternsWithCountsStatusAndEvents) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  auto out = this->Ingest(this->ws_, {Rec("jira", "1", "disk full"), Rec("jira", "2", "disk full"),
+                                      Rec("jira", "3", "oom")});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_FALSE(out[0].pattern_id.empty());
+  EXPECT_EQ(out[0].pattern_id, out[1].pattern_id);
+  EXPECT_NE(out[0].pattern_id, out[2].pattern_id);
+  EXPECT_EQ(this->store_->GetIssue(this->ws_, out[0].issue_id)->pattern_id, out[0].pattern_id);
+  auto disk = this->store_->GetPattern(this->ws_, out[0].pattern_id);
+  ASSERT_TRUE(disk) << disk.error().message;
+  EXPECT_EQ(disk->issue_count, 2);
+  EXPECT_EQ(disk->status, model::PatternStatus::kEmerging);
+  EXPECT_EQ(disk->title, "disk full");
+  EXPECT_EQ(disk->template_text, "<*> disk full");
+  EXPECT_EQ(disk->engine_cluster, 1);
+  EXPECT_EQ(EventsOfType(*this->store_, this->ws_, "pattern.detected").size(), 2u);
+
+  this->clock_.Advance(Millis(60'000));
+  auto third = this->Ingest(this->ws_, {Rec("datadog", "4", "disk full")});
+  disk = this->store_->GetPattern(this->ws_, out[0].pattern_id);
+  EXPECT_EQ(disk->issue_count, 3);
+  EXPECT_EQ(disk->status, model::PatternStatus::kActive);
+  EXPECT_EQ(disk->last_seen_at - disk->first_seen_at, Millis(60'000));
+  auto updated = EventsOfType(*this->store_, this->ws_, "pattern.updated");
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_NE(updated[0].data_json.find(third[0].issue_id), std::string::npos);
+  // Other workspaces see none of it.
+  EXPECT_FALSE(this->store_->GetPattern(this->other_ws_, out[0].pattern_id));
+  EXPECT_EQ(this->store_->ListPatterns(this->other_ws_, PatternQuery{})->total, 0);
+}
+
+TYPED_TEST(StoreConformanceTest, ARepeatedIssueMovesLastSeenButNotTheCount) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  auto first = this->Ingest(this->ws_, {Rec("jira", "1", "disk full")});
+  this->clock_.Advance(Millis(5000));
+  this->Ingest(this->ws_, {Rec("jira", "1", "disk full")});
+  auto p = this->store_->GetPattern(this->ws_, first[0].pattern_id);
+  EXPECT_EQ(p->issue_count, 1);
+  EXPECT_EQ(p->last_seen_at - p->first_seen_at, Millis(5000));
+  EXPECT_EQ(engine.assigned.load(), 1) << "a repeat keeps its issue's pattern";
+}
+
+TYPED_TEST(StoreConformanceTest, StatesAndOverridesLoadBackInClusterOrder) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  auto out = this->Ingest(this->ws_, {Rec("jira", "1", "b"), Rec("jira", "2", "a")});
+  this->Reopen();
+  auto states = this->store_->LoadPatternStates(this->ws_);
+  ASSERT_TRUE(states);
+  ASSERT_EQ(states->size(), 2u);
+  EXPECT_EQ((*states)[0].cluster, 1);
+  EXPECT_EQ((*states)[0].state, "state:b");
+  EXPECT_EQ((*states)[1].pattern_id, out[1].pattern_id);
+  EXPECT_TRUE(this->store_->LoadPatternOverrides(this->ws_)->empty());
+  EXPECT_TRUE(this->store_->LoadPatternStates(this->other_ws_)->empty());
+}
+
+TYPED_TEST(StoreConformanceTest, LinkUnlinkAndMergeMoveIssuesAndTellTheEngine) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  auto out = this->Ingest(this->ws_, {Rec("jira", "1", "disk"), Rec("jira", "2", "queue"),
+                                      Rec("jira", "3", "tls"), Rec("jira", "4", "tls")});
+  const std::string disk = out[0].pattern_id, queue = out[1].pattern_id, tls = out[2].pattern_id;
+
+  auto linked = Wait<model::Issue>(
+      [&](auto cb) { this->store_->LinkIssue(this->ws_, out[0].issue_id, queue, cb); });
+  ASSERT_TRUE(linked) << linked.error().message;
+  EXPECT_EQ(linked->pattern_id, queue);
+  EXPECT_EQ(this->store_->GetPattern(this->ws_, queue)->issue_count, 2);
+  EXPECT_EQ(this->store_->GetPattern(this->ws_, disk)->issue_count, 0);
+  auto overrides = this->store_->LoadPatternOverrides(this->ws_);
+  EXPECT_EQ((*overrides)[TitleAssigner::Fingerprint("disk")], queue);
+  EXPECT_EQ(engine.overrides[this->ws_][TitleAssigner::Fingerprint("disk")], queue);
+  // A later "disk" issue follows the override.
+  auto later = this->Ingest(this->ws_, {Rec("jira", "5", "disk")});
+  EXPECT_EQ(later[0].pattern_id, queue);
+
+  auto unlinked = Wait<model::Issue>(
+      [&](auto cb) { this->store_->LinkIssue(this->ws_, later[0].issue_id, "", cb); });
+  ASSERT_TRUE(unlinked);
+  EXPECT_NE(unlinked->pattern_id, queue);
+  auto own = this->store_->GetPattern(this->ws_, unlinked->pattern_id);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->issue_count, 1);
+  EXPECT_EQ(own->engine_cluster, 0);
+
+  auto merged = Wait<model::Pattern>(
+      [&](auto cb) { this->store_->MergePatterns(this->ws_, tls, queue, cb); });
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(merged->id, queue);
+  EXPECT_EQ(merged->issue_count, 4);  // queue + linked disk + two tls
+  EXPECT_EQ(this->store_->GetIssue(this->ws_, out[3].issue_id)->pattern_id, queue);
+  EXPECT_EQ(this->store_->GetPattern(this->ws_, tls)->merged_into, queue);
+  EXPECT_EQ(engine.merged[this->ws_][tls], queue);
+  PatternQuery q;
+  auto visible = this->store_->ListPatterns(this->ws_, q);
+  for (const auto& p : visible->items) EXPECT_NE(p.id, tls);
+  q.include_merged = true;
+  EXPECT_EQ(this->store_->ListPatterns(this->ws_, q)->total, visible->total + 1);
+  // Linking to a merged pattern lands in the one it was merged into.
+  auto relinked = Wait<model::Issue>(
+      [&](auto cb) { this->store_->LinkIssue(this->ws_, unlinked->id, tls, cb); });
+  ASSERT_TRUE(relinked);
+  EXPECT_EQ(relinked->pattern_id, queue);
+
+  auto self = Wait<model::Pattern>(
+      [&](auto cb) { this->store_->MergePatterns(this->ws_, queue, queue, cb); });
+  ASSERT_FALSE(self);
+  EXPECT_EQ(self.error().code, ErrorCode::kValidation);
+  auto again =
+      Wait<model::Pattern>([&](auto cb) { this->store_->MergePatterns(this->ws_, tls, disk, cb); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kValidation);
+  auto foreign = Wait<model::Pattern>(
+      [&](auto cb) { this->store_->MergePatterns(this->other_ws_, disk, queue, cb); });
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+  auto missing = Wait<model::Issue>(
+      [&](auto cb) { this->store_->LinkIssue(this->ws_, out[1].issue_id, "pat_nope", cb); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(StoreConformanceTest, PatternListFiltersSortsAndPages) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  std::vector<model::IssueRecord> recs;
+  for (int i = 0; i < 7; ++i) {
+    for (int k = 0; k <= i; ++k) {
+      auto r = Rec(i % 2 ? "datadog" : "jira", std::to_string(i) + "-" + std::to_string(k),
+                   "failure " + std::to_string(i));
+      r.service = i < 3 ? "api" : "db";
+      recs.push_back(r);
+    }
+  }
+  this->Ingest(this->ws_, recs);
+  PatternQuery q;
+  q.sort = PatternSort::kIssueCount;
+  q.limit = 3;
+  std::vector<long long> counts;
+  for (int page = 0; page < 5; ++page) {
+    auto p = this->store_->ListPatterns(this->ws_, q);
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->total, 7);
+    for (const auto& item : p->items) counts.push_back(item.issue_count);
+    if (!p->has_more) break;
+    q.after_value = std::to_string(p->items.back().issue_count);
+    q.after_id = p->items.back().id;
+  }
+  EXPECT_EQ(counts, (std::vector<long long>{7, 6, 5, 4, 3, 2, 1}));
+  PatternQuery f;
+  f.service = "api";
+  EXPECT_EQ(this->store_->ListPatterns(this->ws_, f)->total, 3);
+  f.source = "datadog";
+  EXPECT_EQ(this->store_->ListPatterns(this->ws_, f)->total, 1);
+  PatternQuery s;
+  s.status = model::PatternStatus::kEmerging;
+  EXPECT_EQ(this->store_->ListPatterns(this->ws_, s)->total, 2);
+  PatternQuery text;
+  text.q = "failure 6";
+  EXPECT_EQ(this->store_->ListPatterns(this->ws_, text)->total, 1);
+  text.q = "100%";
+  EXPECT_EQ(this->store_->ListPatterns(this->ws_, text)->total, 0) << "LIKE wildcards are literal";
+}
+
+TYPED_TEST(StoreConformanceTest, ARolledBackGroupAsksTheEngineToReload) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  this->Ingest(this->ws_, {Rec("jira", "1", "a")});
+  std::vector<std::future<bool>> results;
+  for (int i = 0; i < 6; ++i) {
+    auto p = std::make_shared<std::promise<bool>>();
+    results.push_back(p->get_future());
+    auto rec = i == 3 ? Rec("jira", "1", "dup") : Rec("jira", "n" + std::to_string(i), "x");
+    this->store_->CreateIssue(this->ws_, rec,
+                              [p](Result<model::Issue> r) { p->set_value(r.has_value()); });
+  }
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(results[i].get(), i != 3) << i;
+  EXPECT_GE(engine.reloads.load(), 1);
+  // Every committed issue's pattern exists and counts it.
+  long long counted = 0;
+  auto page = this->store_->ListPatterns(this->ws_, PatternQuery{});
+  ASSERT_TRUE(page);
+  for (const auto& p : page->items) {
+    counted += p.issue_count;
+  }
+  EXPECT_EQ(counted, 6);
+}
+
+TYPED_TEST(StoreConformanceTest, PatternDetailListsServicesSourcesAndADailyHistogram) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  auto r1 = Rec("jira", "1", "x");
+  r1.service = "api";
+  auto out = this->Ingest(this->ws_, {r1});
+  this->clock_.Advance(Millis(2LL * 86'400'000));
+  auto r2 = Rec("sentry", "2", "x");
+  r2.service = "web";
+  this->Ingest(this->ws_, {r2, Rec("sentry", "3", "x")});
+  auto d = this->store_->GetPatternDetail(this->ws_, out[0].pattern_id, 7, this->clock_.Now());
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->services, (std::vector<std::string>{"api", "web"}));
+  EXPECT_EQ(d->sources, (std::vector<std::string>{"jira", "sentry"}));
+  ASSERT_EQ(d->occurrences.size(), 7u);
+  EXPECT_EQ(d->occurrences[6].second, 2);
+  EXPECT_EQ(d->occurrences[4].second, 1);
+  EXPECT_EQ(d->occurrences[5].second, 0);
 }
 
 }  // namespace

@@ -112,7 +112,56 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_created ON idempotency_keys(created_at);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations = {{{1, kV1}}};
+// Patterns (SPEC §10). `state` is the clustering engine's opaque per-cluster state; facets
+// are the services and sources seen in a pattern (for list filters); overrides map an issue
+// fingerprint to the pattern a person linked it to.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE patterns (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  workspace_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  title_overridden INTEGER NOT NULL DEFAULT 0,
+  template TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  issue_count INTEGER NOT NULL DEFAULT 0,
+  risk_score REAL NOT NULL DEFAULT 0,
+  merged_into TEXT,
+  engine_cluster INTEGER,
+  state BLOB,
+  first_seen_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX patterns_cluster ON patterns(workspace_id, engine_cluster)
+  WHERE engine_cluster IS NOT NULL;
+CREATE INDEX patterns_last_seen ON patterns(workspace_id, last_seen_at, id);
+CREATE INDEX patterns_issue_count ON patterns(workspace_id, issue_count, id);
+CREATE INDEX patterns_risk ON patterns(workspace_id, risk_score, id);
+CREATE INDEX patterns_merged ON patterns(workspace_id, merged_into) WHERE merged_into IS NOT NULL;
+
+CREATE TABLE pattern_facets (
+  workspace_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  pattern_id TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, kind, value, pattern_id)
+) WITHOUT ROWID;
+CREATE INDEX pattern_facets_pattern ON pattern_facets(pattern_id);
+
+CREATE TABLE pattern_overrides (
+  workspace_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  pattern_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, fingerprint)
+) WITHOUT ROWID;
+CREATE INDEX pattern_overrides_pattern ON pattern_overrides(workspace_id, pattern_id);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{{1, kV1}, {2, kV2}}};
 
 }  // namespace
 

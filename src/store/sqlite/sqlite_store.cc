@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <span>
 #include <stop_token>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/patterns.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace causeloop::store {
@@ -622,6 +624,7 @@ class SqliteStore final : public Store {
           }
           SystemTime now = clock_.Now();
           Issue issue = NewIssue(ws, *rec, NewId("iss_", now, random_), now);
+          if (auto s = AssignPattern(ws, *rec, issue); !s) return Fail(s.error());
           if (auto s = InsertIssue(c, issue); !s) return Fail(s.error());
           if (auto s = AppendEvent(c, ws, "issue.created", IssueEventData(issue, false), now); !s)
             return Fail(s.error());
@@ -689,6 +692,97 @@ class SqliteStore final : public Store {
             }
           }
           return out;
+        },
+        std::move(done));
+  }
+
+  // --- Patterns ----------------------------------------------------------------------
+
+  void SetPatternAssigner(PatternAssigner* assigner) override { assigner_ = assigner; }
+
+  Result<std::vector<PatternStateRow>> LoadPatternStates(const std::string& ws) override {
+    using R = std::vector<PatternStateRow>;
+    return WithReader<R>([&](Conn& c) -> Result<R> { return sqlite::SelectPatternStates(c, ws); });
+  }
+
+  Result<std::map<std::string, std::string>> LoadPatternOverrides(const std::string& ws) override {
+    using R = std::map<std::string, std::string>;
+    return WithReader<R>(
+        [&](Conn& c) -> Result<R> { return sqlite::SelectPatternOverrides(c, ws); });
+  }
+
+  Result<model::Pattern> GetPattern(const std::string& ws, const std::string& id) override {
+    return WithReader<model::Pattern>(
+        [&](Conn& c) -> Result<model::Pattern> { return sqlite::SelectPattern(c, ws, id); });
+  }
+
+  Result<model::PatternDetail> GetPatternDetail(const std::string& ws, const std::string& id,
+                                                int days, SystemTime now) override {
+    return WithReader<model::PatternDetail>([&](Conn& c) -> Result<model::PatternDetail> {
+      return sqlite::SelectPatternDetail(c, ws, id, days, now);
+    });
+  }
+
+  Result<PatternPage> ListPatterns(const std::string& ws, const PatternQuery& q) override {
+    return WithReader<PatternPage>(
+        [&](Conn& c) -> Result<PatternPage> { return sqlite::SelectPatterns(c, ws, q); });
+  }
+
+  void PatchPattern(const std::string& ws, const std::string& id, PatternPatch patch,
+                    Callback<model::Pattern> done) override {
+    auto p = std::make_shared<PatternPatch>(std::move(patch));
+    Submit<model::Pattern>(
+        1,
+        [this, ws, id, p](Conn& c) -> Result<model::Pattern> {
+          auto pattern = sqlite::SelectPattern(c, ws, id);
+          if (!pattern) return pattern;
+          SystemTime now = clock_.Now();
+          if (p->title) {
+            pattern->title = *p->title;
+            pattern->title_overridden = true;
+          }
+          if (p->status) pattern->status = *p->status;
+          // emerging/active follow the count; setting either returns to that rule.
+          pattern->status = model::StatusForCount(pattern->status, pattern->issue_count);
+          pattern->updated_at = now;
+          auto s = c.Prepare(
+              "UPDATE patterns SET title=?, title_overridden=?, status=?, updated_at=? "
+              "WHERE workspace_id=? AND id=?");
+          if (!s) return Fail(s.error());
+          (*s)->Bind(1, pattern->title).Bind(2, pattern->title_overridden);
+          (*s)->Bind(3, model::PatternStatusName(pattern->status)).Bind(4, ToUnixMillis(now));
+          (*s)->Bind(5, ws).Bind(6, id);
+          if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+            return Fail(sqlite::SqliteError(c.raw(), rc, "patch pattern"));
+          if (auto a =
+                  AppendEvent(c, ws, "pattern.updated",
+                              sqlite::PatternEventData(
+                                  *pattern, [](JsonWriter& w) { w.Field("reason", "edited"); }),
+                              now);
+              !a) {
+            return Fail(a.error());
+          }
+          return pattern;
+        },
+        std::move(done));
+  }
+
+  void LinkIssue(const std::string& ws, const std::string& issue_id, const std::string& pattern_id,
+                 Callback<Issue> done) override {
+    Submit<Issue>(
+        1,
+        [this, ws, issue_id, pattern_id](Conn& c) -> Result<Issue> {
+          return ApplyLink(c, ws, issue_id, pattern_id);
+        },
+        std::move(done));
+  }
+
+  void MergePatterns(const std::string& ws, const std::string& from, const std::string& into,
+                     Callback<model::Pattern> done) override {
+    Submit<model::Pattern>(
+        1,
+        [this, ws, from, into](Conn& c) -> Result<model::Pattern> {
+          return ApplyMerge(c, ws, from, into);
         },
         std::move(done));
   }
@@ -935,20 +1029,44 @@ class SqliteStore final : public Store {
     for (auto& t : tasks) {
       if (!t.apply(c)) {
         (void)Run(c, "ROLLBACK");
-        c.ResetUsed();
-        last_seq_.clear();  // reload from the database: the cached sequences were not written
+        AfterRollback(c);
         return TxOutcome::kTaskFailed;
       }
+    }
+    // Pattern rows touched by the whole group, once each.
+    Status flushed = pending_patterns_.Flush(
+        c, clock_.Now(),
+        [this, &c](const std::string& ws, const char* type, const std::string& data) {
+          return AppendEvent(c, ws, type, data, clock_.Now());
+        });
+    if (!flushed) {
+      tx_error = flushed.error();
+      (void)Run(c, "ROLLBACK");
+      AfterRollback(c);
+      return TxOutcome::kTransactionFailed;
     }
     if (auto s = Run(c, "COMMIT"); !s) {
       tx_error = s.error();
       (void)Run(c, "ROLLBACK");
-      c.ResetUsed();
-      last_seq_.clear();
+      AfterRollback(c);
       return TxOutcome::kTransactionFailed;
     }
     c.ResetUsed();
+    engine_workspaces_.clear();
     return TxOutcome::kCommitted;
+  }
+
+  // Undoes the writer's in-memory state after a ROLLBACK: cached sequences, queued pattern
+  // changes, and the engine state of every workspace the transaction assigned in (rebuilt
+  // from the committed rows on next use).
+  void AfterRollback(Conn& c) {
+    c.ResetUsed();
+    last_seq_.clear();
+    pending_patterns_.clear();
+    if (assigner_ != nullptr) {
+      for (const auto& ws : engine_workspaces_) assigner_->Reload(ws);
+    }
+    engine_workspaces_.clear();
   }
 
   // Group commit: the whole batch in one transaction. Tasks are not wrapped in savepoints
@@ -1150,6 +1268,18 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // Asks the engine for the pattern of `issue` (made from `r`) and queues the pattern row
+  // change for this transaction. No-op without an engine.
+  Status AssignPattern(const std::string& ws, const IssueRecord& r, Issue& issue) {
+    if (assigner_ == nullptr) return {};
+    engine_workspaces_.insert(ws);
+    auto choice = assigner_->Assign(ws, r);
+    if (!choice) return Fail(choice.error());
+    issue.pattern_id = choice->pattern_id;
+    pending_patterns_.AddIssue(ws, *choice, issue);
+    return {};
+  }
+
   Result<UpsertOutcome> Upsert(Conn& c, const std::string& ws, const IssueRecord& r) {
     long long rowid = 0;
     auto existing = FindByKey(c, ws, r.source, r.external_id, &rowid);
@@ -1160,6 +1290,12 @@ class SqliteStore final : public Store {
       Issue before = **existing;
       Issue& issue = **existing;
       bool resolved_now = MergeRecord(issue, r, now);
+      if (issue.pattern_id.empty()) {
+        // Stored before clustering ran (or with it off): assign it now.
+        if (auto s = AssignPattern(ws, r, issue); !s) return Fail(s.error());
+      } else if (assigner_ != nullptr) {
+        pending_patterns_.Touch(ws, issue.pattern_id, issue.last_seen_at);
+      }
       if (auto s = UpdateIssue(c, issue, rowid, &before); !s) return Fail(s.error());
       if (auto s = AppendEvent(c, ws, resolved_now ? "issue.resolved" : "issue.updated",
                                IssueEventData(issue, true), now);
@@ -1175,6 +1311,7 @@ class SqliteStore final : public Store {
       return out;
     }
     Issue issue = NewIssue(ws, r, NewId("iss_", now, random_), now);
+    if (auto s = AssignPattern(ws, r, issue); !s) return Fail(s.error());
     if (auto s = InsertIssue(c, issue); !s) return Fail(s.error());
     if (auto s = AppendEvent(c, ws, "issue.created", IssueEventData(issue, false), now); !s) {
       return Fail(s.error());
@@ -1185,6 +1322,179 @@ class SqliteStore final : public Store {
     out.severity = issue.severity;
     out.title = issue.title;
     return out;
+  }
+
+  // Link (or, with an empty pattern id, unlink) one issue; see Store::LinkIssue.
+  Result<Issue> ApplyLink(Conn& c, const std::string& ws, const std::string& issue_id,
+                          const std::string& pattern_id) {
+    long long rowid = 0;
+    auto issue = ReadIssueById(c, ws, issue_id, &rowid);
+    if (!issue) return issue;
+    SystemTime now = clock_.Now();
+    std::string fingerprint = assigner_ != nullptr ? assigner_->Fingerprint(*issue) : "";
+    std::string target;
+    if (!pattern_id.empty()) {
+      auto p = sqlite::SelectLivePattern(c, ws, pattern_id);
+      if (!p) return Fail(p.error());
+      target = p->id;
+    } else {
+      // Unlink: the issue starts a manual pattern of its own.
+      model::Pattern p;
+      p.id = NewId("pat_", now, random_);
+      p.workspace_id = ws;
+      p.title = issue->title;
+      p.template_text = issue->title;
+      p.fingerprint = fingerprint;
+      p.first_seen_at = issue->first_seen_at;
+      p.last_seen_at = issue->last_seen_at;
+      p.created_at = p.updated_at = now;
+      if (auto s = sqlite::InsertPattern(c, p, ""); !s) return Fail(s.error());
+      if (auto s = AppendEvent(
+              c, ws, "pattern.detected",
+              sqlite::PatternEventData(p, [](JsonWriter& w) { w.Field("reason", "unlinked"); }),
+              now);
+          !s) {
+        return Fail(s.error());
+      }
+      target = p.id;
+    }
+    std::string old = issue->pattern_id;
+    if (old != target) {
+      Issue before = *issue;
+      issue->pattern_id = target;
+      issue->updated_at = now;
+      if (auto s = UpdateIssue(c, *issue, rowid, &before); !s) return Fail(s.error());
+      if (auto s = AppendEvent(c, ws, "issue.updated", IssueEventData(*issue, false), now); !s)
+        return Fail(s.error());
+      auto reason = [&](const char* why) {
+        return [why, &issue_id](JsonWriter& w) {
+          w.Field("reason", why);
+          w.Key("issue_ids").BeginArray().String(issue_id).EndArray();
+        };
+      };
+      if (!old.empty()) {
+        auto p = sqlite::AdjustIssueCount(c, ws, old, -1, now);
+        if (p) {
+          if (auto s = AppendEvent(c, ws, "pattern.updated",
+                                   sqlite::PatternEventData(*p, reason("issue_unlinked")), now);
+              !s) {
+            return Fail(s.error());
+          }
+        } else if (p.error().code != ErrorCode::kNotFound) {
+          return Fail(p.error());
+        }
+      }
+      auto p = sqlite::AdjustIssueCount(c, ws, target, 1, now);
+      if (!p) return Fail(p.error());
+      for (auto [kind, value] :
+           {std::pair{"service", &issue->service}, std::pair{"source", &issue->source}}) {
+        if (value->empty()) continue;
+        if (auto s = sqlite::InsertFacet(c, ws, target, kind, *value); !s) return Fail(s.error());
+      }
+      if (auto s = AppendEvent(c, ws, "pattern.updated",
+                               sqlite::PatternEventData(*p, reason("issue_linked")), now);
+          !s) {
+        return Fail(s.error());
+      }
+    }
+    if (!fingerprint.empty()) {
+      auto s = c.Prepare(
+          "INSERT INTO pattern_overrides(workspace_id, fingerprint, pattern_id, created_at) "
+          "VALUES(?,?,?,?) ON CONFLICT(workspace_id, fingerprint) DO UPDATE SET "
+          "pattern_id=excluded.pattern_id, created_at=excluded.created_at");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, ws).Bind(2, fingerprint).Bind(3, target).Bind(4, ToUnixMillis(now));
+      if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+        return Fail(sqlite::SqliteError(c.raw(), rc, "pattern override"));
+      engine_workspaces_.insert(ws);
+      assigner_->OnOverride(ws, fingerprint, target);
+    }
+    return issue;
+  }
+
+  // Merge `from` into `into`; see Store::MergePatterns.
+  Result<model::Pattern> ApplyMerge(Conn& c, const std::string& ws, const std::string& from,
+                                    const std::string& into) {
+    auto src = sqlite::SelectPattern(c, ws, from);
+    if (!src) return src;
+    if (!src->merged_into.empty()) {
+      return FailField("from", "pattern " + from + " is already merged into " + src->merged_into);
+    }
+    auto dst = sqlite::SelectLivePattern(c, ws, into);
+    if (!dst) return dst;
+    if (dst->id == src->id) return FailField("into", "a pattern cannot be merged into itself");
+    SystemTime now = clock_.Now();
+    long long now_ms = ToUnixMillis(now);
+    // Move the issues, each with its issue.updated event.
+    std::vector<Issue> moved;
+    {
+      auto s = c.Prepare(std::string("UPDATE issues SET pattern_id=?1, updated_at=?2 WHERE "
+                                     "workspace_id=?3 AND pattern_id=?4 RETURNING ") +
+                         kIssueColumns);
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, dst->id).Bind(2, now_ms).Bind(3, ws).Bind(4, src->id);
+      int rc;
+      while ((rc = (*s)->Step()) == SQLITE_ROW) moved.push_back(ReadIssue(**s));
+      if (rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "move issues"));
+    }
+    for (const auto& i : moved) {
+      if (auto s = AppendEvent(c, ws, "issue.updated", IssueEventData(i, false), now); !s)
+        return Fail(s.error());
+    }
+    // `from`, and everything already merged into it, now point at `into` (chains stay flat).
+    for (const char* sql :
+         {"UPDATE patterns SET merged_into=?1, issue_count=0, updated_at=?2 WHERE "
+          "workspace_id=?3 AND (id=?4 OR merged_into=?4)",
+          "UPDATE pattern_overrides SET pattern_id=?1 WHERE workspace_id=?3 AND pattern_id=?4",
+          "INSERT OR IGNORE INTO pattern_facets(workspace_id, kind, value, pattern_id) "
+          "SELECT workspace_id, kind, value, ?1 FROM pattern_facets WHERE workspace_id=?3 AND "
+          "pattern_id=?4"}) {
+      auto s = c.Prepare(sql);
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, dst->id).Bind(3, ws).Bind(4, src->id);
+      if (std::string_view(sql).find("?2") != std::string_view::npos) (*s)->Bind(2, now_ms);
+      if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+        return Fail(sqlite::SqliteError(c.raw(), rc, "merge patterns"));
+    }
+    {
+      auto s = c.Prepare(
+          "UPDATE patterns SET first_seen_at=MIN(first_seen_at, ?1), "
+          "last_seen_at=MAX(last_seen_at, ?2) WHERE workspace_id=?3 AND id=?4");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, ToUnixMillis(src->first_seen_at)).Bind(2, ToUnixMillis(src->last_seen_at));
+      (*s)->Bind(3, ws).Bind(4, dst->id);
+      if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+        return Fail(sqlite::SqliteError(c.raw(), rc, "merge patterns"));
+    }
+    auto merged =
+        sqlite::AdjustIssueCount(c, ws, dst->id, static_cast<long long>(moved.size()), now);
+    if (!merged) return merged;
+    auto gone = sqlite::SelectPattern(c, ws, src->id);
+    if (!gone) return gone;
+    if (auto s = AppendEvent(c, ws, "pattern.updated",
+                             sqlite::PatternEventData(
+                                 *gone, [](JsonWriter& w) { w.Field("reason", "merged_away"); }),
+                             now);
+        !s) {
+      return Fail(s.error());
+    }
+    if (auto s = AppendEvent(
+            c, ws, "pattern.updated",
+            sqlite::PatternEventData(*merged,
+                                     [&](JsonWriter& w) {
+                                       w.Field("reason", "merged");
+                                       w.Field("merged_from", src->id);
+                                       w.Field("joined", static_cast<long long>(moved.size()));
+                                     }),
+            now);
+        !s) {
+      return Fail(s.error());
+    }
+    if (assigner_ != nullptr) {
+      engine_workspaces_.insert(ws);
+      assigner_->OnMerge(ws, src->id, dst->id);
+    }
+    return merged;
   }
 
   Result<Issue> ReadIssueById(Conn& c, const std::string& ws, const std::string& id,
@@ -1353,6 +1663,11 @@ class SqliteStore final : public Store {
   // Writer-thread state: the last event sequence per workspace (cleared on any rollback and
   // reloaded from the event table).
   std::unordered_map<std::string, long long> last_seq_;
+  // Writer-thread state for clustering: the engine (set before the first write), pattern row
+  // changes of the open transaction, and the workspaces it assigned in.
+  PatternAssigner* assigner_ = nullptr;
+  sqlite::PatternBatch pending_patterns_;
+  std::set<std::string> engine_workspaces_;
   SystemTime last_prune_{};
 
   std::mutex readers_mu_;
