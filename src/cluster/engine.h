@@ -38,6 +38,7 @@ struct Assignment {
   bool created = false;      // a new cluster was created for this signal
   double score = 0;          // similarity to the cluster chosen (1 when created), 0..1
   uint64_t fingerprint = 0;  // Fingerprint(signal)
+  bool changed = false;      // the cluster's state changed: persist ExportCluster(cluster)
 };
 
 // Why a signal belongs (or would belong) to a cluster.
@@ -58,10 +59,13 @@ struct Features {
 };
 
 struct Config {
-  // The shipped defaults; the engine is evaluated with exactly these.
-  double similarity_threshold = 0.5;
-  int tree_depth = 4;
-  int max_children = 100;
+  // The shipped defaults; the engine is evaluated with exactly these (docs/clustering.md).
+  // A title whose masked form is new joins the best template of its length when it repeats at
+  // least `min_shared_tokens` of the template's constant tokens, differs in at most
+  // `max_differing_tokens` of them, and agrees on the first `anchor_tokens` of them.
+  size_t anchor_tokens = 2;
+  size_t min_shared_tokens = 3;
+  size_t max_differing_tokens = 1;
 };
 
 class Engine {
@@ -76,21 +80,21 @@ class Engine {
 
   // A stable 64-bit hash of the signal's masked form (masked title tokens, error signature,
   // service). Equal for signals that differ only in variable parts. Same across processes.
-  uint64_t Fingerprint(const Signal& signal) const;
+  [[nodiscard]] uint64_t Fingerprint(const Signal& signal) const;
 
   // The cluster's current template ("<*>" for variable positions). Empty for an unknown id.
-  std::string Template(ClusterId cluster) const;
+  [[nodiscard]] std::string Template(ClusterId cluster) const;
 
   // How `signal` compares with `cluster`'s template. Does not change state.
-  Explanation Explain(const Signal& signal, ClusterId cluster) const;
+  [[nodiscard]] Explanation Explain(const Signal& signal, ClusterId cluster) const;
 
   // Opaque, versioned state of one cluster, and its inverse. RestoreCluster must be called
   // with strictly increasing ids (gaps allowed) on an Engine that has not assigned anything
   // yet; kValidation on a malformed state or an id out of order.
-  std::string ExportCluster(ClusterId cluster) const;
+  [[nodiscard]] std::string ExportCluster(ClusterId cluster) const;
   Status RestoreCluster(ClusterId cluster, std::string_view state);
 
-  size_t cluster_count() const;
+  [[nodiscard]] size_t cluster_count() const;
 
  private:
   struct Impl;

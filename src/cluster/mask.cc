@@ -1,0 +1,465 @@
+#include "cluster/mask.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace causeloop::cluster::internal {
+namespace {
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
+bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// Punctuation that separates the pieces of one token.
+bool IsDelim(char c) {
+  switch (c) {
+    case '=':
+    case ':':
+    case ',':
+    case ';':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '<':
+    case '>':
+    case '|':
+    case '/':
+    case '\\':
+    case '"':
+    case '\'':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool HasDigit(std::string_view s) { return std::any_of(s.begin(), s.end(), IsDigit); }
+
+// Technical words that carry digits but name a thing, not a value.
+bool IsDigitWord(std::string_view s) {
+  static constexpr std::array<std::string_view, 40> kWords = {
+      "ipv4",    "ipv6",  "utf-8",  "utf8",  "utf-16", "x86",    "x86_64", "amd64",
+      "arm64",   "i386",  "i686",   "ext2",  "ext3",   "ext4",   "s3",     "ec2",
+      "http2",   "log4j", "oauth2", "sha1",  "sha256", "sha512", "md5",    "base64",
+      "k8s",     "win32", "win64",  "int32", "int64",  "uint32", "uint64", "float32",
+      "float64", "e2e",   "p2p",    "2fa",   "h2",     "l4",     "l7",     "x509"};
+  if (s.size() > 8 || s.size() < 2) return false;
+  std::array<char, 8> lower{};
+  for (size_t i = 0; i < s.size(); ++i) {
+    lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+  }
+  std::string_view l(lower.data(), s.size());
+  return std::find(kWords.begin(), kWords.end(), l) != kWords.end();
+}
+
+// "db-1.prod.example.com", "hm.baidu.com", "report.pdf": lower-case labels joined by dots,
+// the last one 2–6 letters. Java packages and classes carry upper case or end otherwise.
+bool IsHostOrFileName(std::string_view s) {
+  if (s.size() < 4 || s.front() == '.' || s.back() == '.') return false;
+  size_t dot = s.find_last_of('.');
+  if (dot == std::string_view::npos) return false;
+  std::string_view last = s.substr(dot + 1);
+  if (last.size() < 2 || last.size() > 6) return false;
+  if (!std::all_of(last.begin(), last.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
+    return false;
+  }
+  char prev = '.';
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_' || c == '.';
+    if (!ok || (c == '.' && prev == '.')) return false;
+    prev = c;
+  }
+  return true;
+}
+
+// Parts of dates: month and weekday names.
+bool IsDateWord(std::string_view s) {
+  static constexpr std::array<std::string_view, 19> kWords = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Sept",
+      "Oct", "Nov", "Dec", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  if (s == "Sun") return true;
+  return s.size() <= 4 && std::find(kWords.begin(), kWords.end(), s) != kWords.end();
+}
+
+bool IsOpenPunct(char c) { return c == '(' || c == '[' || c == '{' || c == '<'; }
+bool IsClosePunct(char c) {
+  return c == ')' || c == ']' || c == '}' || c == '>' || c == ',' || c == '.' || c == ';' ||
+         c == ':' || c == '!' || c == '?';
+}
+
+bool IsEmail(std::string_view s) {
+  size_t at = s.find('@');
+  if (at == 0 || at == std::string_view::npos || at + 3 > s.size()) return false;
+  size_t dot = s.find('.', at);
+  if (dot == std::string_view::npos || dot + 1 >= s.size()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@';
+  });
+}
+
+bool IsPath(std::string_view s) {
+  if (s.size() >= 3 && IsAlpha(s[0]) && s[1] == ':' && s[2] == '\\') return true;  // C:\…
+  if (s.size() >= 2 && s[0] == '/' && (IsAlnum(s[1]) || s[1] == '.' || s[1] == '_')) {
+    return true;
+  }
+  if (s.starts_with("./") || s.starts_with("../") || s.starts_with("~/")) return true;
+  return std::count(s.begin(), s.end(), '/') >= 2 && IsAlnum(s[0]);
+}
+
+bool IsIpv6(std::string_view s) {
+  if (std::count(s.begin(), s.end(), ':') < 2) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return IsHex(c) || c == ':' || c == '.'; });
+}
+
+// A token that is one value as a whole.
+bool IsWholeVariable(std::string_view core) {
+  if (core.size() < 2) return false;
+  return core.find("://") != std::string_view::npos || IsEmail(core) || IsPath(core) ||
+         IsIpv6(core);
+}
+
+class Masker {
+ public:
+  Masker(std::string_view input, MaskedText& out, size_t max_tokens)
+      : in_(input), out_(out), max_(max_tokens) {}
+
+  void Run() {
+    size_t i = 0;
+    while (i < in_.size()) {
+      while (i < in_.size() && IsSpace(in_[i])) ++i;
+      if (i >= in_.size()) break;
+      if (out_.tokens.size() >= max_) {
+        out_.truncated = true;
+        break;
+      }
+      size_t end = i;
+      while (end < in_.size() && !IsSpace(in_[end])) ++end;
+      Token(i, end);
+      i = end;
+    }
+  }
+
+ private:
+  void Begin(size_t raw_begin, size_t raw_end) {
+    if (!out_.text.empty()) out_.text.push_back(' ');
+    out_.tokens.push_back({static_cast<uint32_t>(out_.text.size()), 0});
+    out_.raw.push_back(
+        {static_cast<uint32_t>(raw_begin), static_cast<uint32_t>(raw_end - raw_begin)});
+  }
+  void End() {
+    Span& tok = out_.tokens.back();
+    tok.size = static_cast<uint32_t>(out_.text.size()) - tok.begin;
+    std::string_view t = out_.Token(out_.tokens.size() - 1);
+    // "<*>:<*>", "[<*>]", "(<*>": values and punctuation only are one value.
+    if (t != kWildcard && IsValueOnly(t)) {
+      out_.text.resize(tok.begin);
+      out_.text.append(kWildcard);
+      tok.size = static_cast<uint32_t>(kWildcard.size());
+    }
+    size_t n = out_.tokens.size();
+    // "18.4 KB)", "<1 sec", "1190 bytes": the unit belongs to the value before it.
+    bool unit = n >= 2 && out_.Token(n - 2) == kWildcard && IsUnit(out_.Token(n - 1));
+    // A run of values ("3552 3534 3375", "Jun 17 07:07:00 2005") is one value.
+    if (unit || (n >= 2 && out_.Token(n - 1) == kWildcard && out_.Token(n - 2) == kWildcard)) {
+      out_.text.resize(out_.tokens[n - 2].begin + out_.tokens[n - 2].size);
+      out_.tokens.pop_back();
+      Span last = out_.raw.back();
+      out_.raw.pop_back();
+      out_.raw.back().size = last.begin + last.size - out_.raw.back().begin;
+    }
+  }
+
+  static bool IsValueOnly(std::string_view t) {
+    if (t == "()" || t == "[]" || t == "{}" || t == "''" || t == "\"\"") return true;  // empty
+    if (t.find(kWildcard) == std::string_view::npos) return false;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t.substr(i, kWildcard.size()) == kWildcard) {
+        i += kWildcard.size() - 1;
+        continue;
+      }
+      if (IsAlnum(t[i])) return false;
+    }
+    return true;
+  }
+
+  static bool IsUnit(std::string_view t) {
+    while (!t.empty() && !IsAlpha(t.back()) && t.back() != '%') t.remove_suffix(1);
+    static constexpr std::array<std::string_view, 24> kUnits = {
+        "B",     "KB",   "MB",      "GB",    "TB", "KiB", "MiB",    "GiB",
+        "bytes", "ms",   "us",      "ns",    "s",  "sec", "secs",   "seconds",
+        "min",   "mins", "minutes", "hours", "%",  "kB",  "millis", "msec"};
+    return std::find(kUnits.begin(), kUnits.end(), t) != kUnits.end();
+  }
+
+  void Token(size_t begin, size_t end) {
+    std::string_view tok = in_.substr(begin, end - begin);
+    Begin(begin, end);
+    // Quoted values (the whole run, quotes included) and whole-token values.
+    size_t lead = 0;
+    while (lead < tok.size() && IsOpenPunct(tok[lead])) ++lead;
+    size_t trail = tok.size();
+    while (trail > lead && IsClosePunct(tok[trail - 1])) --trail;
+    std::string_view core = tok.substr(lead, trail - lead);
+    bool quoted = core.size() >= 2 &&
+                  (core.front() == '"' || core.front() == '\'' || core.front() == '`') &&
+                  core.back() == core.front();
+    if (quoted || IsWholeVariable(core)) {
+      out_.text.append(tok.substr(0, lead));
+      out_.text.append(kWildcard);
+      out_.text.append(tok.substr(trail));
+      End();
+      return;
+    }
+    // Piece by piece.
+    size_t i = 0;
+    while (i < tok.size()) {
+      if (IsDelim(tok[i])) {
+        out_.text.push_back(tok[i]);
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < tok.size() && !IsDelim(tok[j])) ++j;
+      std::string_view piece = tok.substr(i, j - i);
+      if ((HasDigit(piece) && !IsDigitWord(piece)) || IsHostOrFileName(piece) ||
+          IsDateWord(piece)) {
+        out_.text.append(kWildcard);
+      } else {
+        out_.text.append(piece);
+      }
+      i = j;
+    }
+    End();
+  }
+
+  std::string_view in_;
+  MaskedText& out_;
+  size_t max_;
+};
+
+// ---- error signatures ----
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool IsIdentChar(char c) { return IsAlnum(c) || c == '_' || c == '$' || c == '.'; }
+
+// Digits in frame names come from generated code (lambda$3, Foo$1): dropped.
+std::string FrameName(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (!IsDigit(c)) out.push_back(c);
+  }
+  return out;
+}
+
+std::string_view Basename(std::string_view path) {
+  size_t slash = path.find_last_of("/\\");
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// "com.foo.BarException", "KeyError", "java.lang.OutOfMemoryError": the last dotted part
+// starts upper-case and ends in Exception or Error.
+bool IsExceptionName(std::string_view s) {
+  if (s.size() < 6 || !std::all_of(s.begin(), s.end(), IsIdentChar)) return false;
+  size_t dot = s.find_last_of('.');
+  std::string_view last = dot == std::string_view::npos ? s : s.substr(dot + 1);
+  if (last.empty() || !(last[0] >= 'A' && last[0] <= 'Z')) return false;
+  return (last.ends_with("Exception") || last.ends_with("Error")) && last != "Error";
+}
+
+bool IsErrnoName(std::string_view s) {
+  static constexpr std::array<std::string_view, 16> kNames = {
+      "ECONNREFUSED", "ECONNRESET",   "ETIMEDOUT",   "ENOENT",     "EACCES", "EPIPE",
+      "ENOSPC",       "EHOSTUNREACH", "ENETUNREACH", "EADDRINUSE", "ENOMEM", "EMFILE",
+      "EPERM",        "ECONNABORTED", "EAI_AGAIN",   "ENOTFOUND"};
+  return std::find(kNames.begin(), kNames.end(), s) != kNames.end();
+}
+
+bool IsSignalName(std::string_view s) {
+  return s == "SIGKILL" || s == "SIGSEGV" || s == "SIGABRT" || s == "SIGBUS" || s == "OOMKilled" ||
+         s == "OutOfMemory";
+}
+
+class SignatureScanner {
+ public:
+  void Scan(std::string_view text, bool frames) {
+    size_t lines = 0;
+    size_t pos = 0;
+    std::string_view prev;
+    while (pos < text.size() && lines < 400) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string_view::npos) nl = text.size();
+      std::string_view line = text.substr(pos, nl - pos);
+      if (frames) Frame(prev, line);
+      Words(line);
+      prev = line;
+      pos = nl + 1;
+      ++lines;
+    }
+  }
+
+  ErrorSignature Finish() {
+    ErrorSignature sig;
+    if (!exceptions_.empty()) sig.exception = exceptions_.front();
+    std::vector<std::string>& frames = python_ ? python_frames_ : frames_;
+    size_t n = std::min<size_t>(3, frames.size());
+    for (size_t i = 0; i < n; ++i) {
+      // Python prints the innermost frame last.
+      const std::string& f = python_ ? frames[frames.size() - 1 - i] : frames[i];
+      if (!sig.frames.empty()) sig.frames.push_back('>');
+      sig.frames += f;
+    }
+    for (size_t i = 0; i < codes_.size() && i < 3; ++i) {
+      if (i > 0) sig.codes.push_back(',');
+      sig.codes += codes_[i];
+    }
+    if (!sig.frames.empty()) {
+      sig.strong_key = Mix(Hash(sig.frames, Hash(sig.exception) ^ 0x5bd1e995ULL));
+    }
+    std::string_view weak = !sig.exception.empty() ? std::string_view(sig.exception)
+                            : !codes_.empty()      ? std::string_view(codes_.front())
+                                                   : std::string_view();
+    if (!weak.empty()) sig.weak_key = Mix(Hash(weak) ^ 0x9e3779b97f4a7c15ULL);
+    return sig;
+  }
+
+ private:
+  void AddFrame(std::vector<std::string>& to, std::string frame) {
+    if (frame.empty() || to.size() >= 64) return;
+    to.push_back(std::move(frame));
+  }
+
+  void Frame(std::string_view prev, std::string_view raw) {
+    std::string_view line = Trim(raw);
+    if (line.starts_with("Traceback (most recent call last)")) python_ = true;
+    // Java, .NET, JavaScript: "at com.foo.Bar.baz(Bar.java:12)", "at baz (file.js:1:2)".
+    if (line.starts_with("at ")) {
+      std::string_view rest = Trim(line.substr(3));
+      size_t paren = rest.find('(');
+      std::string_view name = Trim(paren == std::string_view::npos ? rest : rest.substr(0, paren));
+      if (paren == std::string_view::npos) {
+        name = Basename(name.substr(0, name.find(':')));  // "at file.js:10:5"
+      }
+      AddFrame(frames_, FrameName(name));
+      return;
+    }
+    // Python: File "app/x.py", line 12, in charge
+    if (line.starts_with("File \"")) {
+      size_t close = line.find('"', 6);
+      size_t in = line.rfind(", in ");
+      if (close != std::string_view::npos && in != std::string_view::npos && in > close) {
+        std::string frame(Basename(line.substr(6, close - 6)));
+        frame += ':';
+        frame += Trim(line.substr(in + 5));
+        AddFrame(python_frames_, FrameName(frame));
+      }
+      return;
+    }
+    // Ruby: app/models/x.rb:12:in `charge'
+    if (size_t in = line.find(":in `"); in != std::string_view::npos) {
+      size_t colon = line.find(':');
+      size_t close = line.find('\'', in + 5);
+      if (close == std::string_view::npos) close = line.find('`', in + 5);
+      if (colon != std::string_view::npos && close != std::string_view::npos) {
+        std::string frame(Basename(line.substr(0, colon)));
+        frame += ':';
+        frame += line.substr(in + 5, close - in - 5);
+        AddFrame(frames_, FrameName(frame));
+      }
+      return;
+    }
+    // Go: "main.(*Server).handle(0xc000…)" followed by "\t/src/app/server.go:42 +0x1d".
+    if (line.find(".go:") != std::string_view::npos && !raw.empty() && raw[0] == '\t') {
+      std::string_view fn = Trim(prev);
+      size_t paren = fn.rfind('(');
+      if (paren != std::string_view::npos && paren > 0 && fn.find(' ') == std::string_view::npos) {
+        AddFrame(frames_, FrameName(fn.substr(0, paren)));
+      }
+    }
+  }
+
+  void Words(std::string_view line) {
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && !IsIdentChar(line[i]) && line[i] != '-') ++i;
+      size_t j = i;
+      while (j < line.size() && (IsIdentChar(line[j]) || line[j] == '-')) ++j;
+      std::string_view w = line.substr(i, j - i);
+      while (!w.empty() && (w.back() == '.' || w.back() == '-')) w.remove_suffix(1);
+      if (!w.empty()) Word(w, line.substr(j));
+      i = j;
+    }
+  }
+
+  void Word(std::string_view w, std::string_view after) {
+    if (IsExceptionName(w)) {
+      AddUnique(exceptions_, std::string(w.substr(w.find_last_of('.') + 1)));
+      return;
+    }
+    if (IsErrnoName(w) || IsSignalName(w)) {
+      AddUnique(codes_, std::string(w));
+      return;
+    }
+    // ORA-00942, SQLSTATE 40001 / SQLSTATE[40001]
+    if (w.starts_with("ORA-") && w.size() > 4 && HasDigit(w)) {
+      AddUnique(codes_, std::string(w));
+      return;
+    }
+    if (w == "SQLSTATE") {
+      std::string_view rest = after;
+      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '[' || rest.front() == '=')) {
+        rest.remove_prefix(1);
+      }
+      size_t n = 0;
+      while (n < rest.size() && n < 5 && IsAlnum(rest[n])) ++n;
+      if (n == 5) AddUnique(codes_, "SQLSTATE-" + std::string(rest.substr(0, 5)));
+    }
+  }
+
+  static void AddUnique(std::vector<std::string>& v, std::string s) {
+    if (v.size() < 8 && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
+  }
+
+  bool python_ = false;
+  std::vector<std::string> frames_;
+  std::vector<std::string> python_frames_;
+  std::vector<std::string> exceptions_;
+  std::vector<std::string> codes_;
+};
+
+}  // namespace
+
+void MaskInto(std::string_view input, MaskedText& out, size_t max_tokens) {
+  out.Clear();
+  Masker(input, out, max_tokens).Run();
+}
+
+std::string ErrorSignature::Text() const {
+  if (empty()) return {};
+  return exception + "|" + frames + "|" + codes;
+}
+
+ErrorSignature ExtractSignature(std::string_view title, std::string_view body) {
+  // Without a body there is nothing but the title, which the template already describes.
+  if (Trim(body).empty()) return {};
+  constexpr size_t kMaxBody = size_t{32} * 1024;
+  SignatureScanner scanner;
+  scanner.Scan(body.substr(0, kMaxBody), /*frames=*/true);
+  scanner.Scan(title, /*frames=*/false);
+  return scanner.Finish();
+}
+
+}  // namespace causeloop::cluster::internal
