@@ -25,6 +25,8 @@ const std::vector<Setting>& AllSettings() {
       {"--master-key", "CAUSELOOP_MASTER_KEY", "",
        "32-byte master key, base64; default: generated into <data-dir>/master.key (mode 0600)"},
       {"--io-threads", "CAUSELOOP_IO_THREADS", "2", "HTTP worker threads"},
+      {"--clustering", "CAUSELOOP_CLUSTERING", "on",
+       "Assign issues to patterns while ingesting: on or off (off is for benchmarks)"},
       {"--max-queued-records", "CAUSELOOP_MAX_QUEUED_RECORDS", "65536",
        "Records waiting for the database writer before writes answer 503"},
       {"--port-file", "CAUSELOOP_PORT_FILE", "",

@@ -16,6 +16,8 @@
 #include "app/config.h"
 #include "app/import.h"
 #include "auth/crypto.h"
+#include "cluster/eval/eval.h"
+#include "cluster/service/pattern_service.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "http/api/api.h"
@@ -41,6 +43,9 @@ Usage:
                                              prints {"id","token"}
   causeloop import FILE.jsonl --workspace ID [--data-dir DIR] [--batch-size N]
                                              bulk-load canonical records (one JSON object a line)
+  causeloop eval cluster --dataset PATH [--labels original|corrected|loghub2] [--json] [--repeat N]
+                                             clustering quality (GA, FGA, pairwise F1, ARI) and
+                                             speed on labelled logs (Loghub-2k dir or .jsonl)
   causeloop version                          print the version
   causeloop help | --help                    this text
 
@@ -120,13 +125,22 @@ int Serve(const Config& config) {
   auth::CursorSigner cursors(
       std::string(auth::AsChars(auth::HmacSha256(*master, "causeloop cursor v1"))));
 
+  std::string clustering = config.Get("--clustering");
+  if (clustering != "on" && clustering != "off") return Die("--clustering must be on or off");
+  // The engine is attached to the store before the first write (the store calls it inside
+  // each ingest transaction).
+  std::unique_ptr<cluster::PatternService> patterns;
+  if (clustering == "on") {
+    patterns = std::make_unique<cluster::PatternService>(**store, clock, id_random);
+    (*store)->SetPatternAssigner(patterns.get());
+  }
   ingest::Ingestor ingestor(**store, clock, id_random);
   http::api::TokenAuthenticator tokens(**store, clock);
   http::api::StoreIdempotency idempotency(**store, clock);
   http::Metrics metrics;
   http::Router router;
-  http::api::ApiContext ctx{**store, ingestor, tokens, cursors,
-                            metrics, clock,    random, CAUSELOOP_VERSION};
+  http::api::ApiContext ctx{**store, ingestor,          tokens,        cursors, metrics, clock,
+                            random,  CAUSELOOP_VERSION, patterns.get()};
   http::api::RegisterRoutes(router, ctx);
 
   auto has_orgs = (*store)->HasOrganizations();
@@ -253,6 +267,8 @@ int Import(const Config& config) {
   auto store = OpenStore(config, clock, random);
   if (!store) return Die(store.error().message);
   if (auto w = (*store)->GetWorkspace(ws); !w) return Die("no workspace " + ws);
+  cluster::PatternService patterns(**store, clock, random);
+  (*store)->SetPatternAssigner(&patterns);
   ingest::Ingestor ingestor(**store, clock, random);
   auto summary = ImportJsonl(config.positional().front(), ws, ingestor, static_cast<size_t>(*batch),
                              isatty(2) != 0);
@@ -278,6 +294,10 @@ int Main(int argc, char** argv) {
   if (command == "version" || command == "--version") {
     std::printf("causeloop %s\n", CAUSELOOP_VERSION);
     return 0;
+  }
+  if (command == "eval") {
+    if (rest.empty() || rest[0] != "cluster") return Usage(2);
+    return cluster::eval::RunEvalCluster({rest.begin() + 1, rest.end()}, std::cout, std::cerr);
   }
   if (command == "admin") {
     if (rest.empty()) return Usage(2);

@@ -14,8 +14,8 @@ const std::vector<std::string> kAllScopes = {
     "connectors:read",  "connectors:admin",     "webhooks:read",         "webhooks:admin",
     "events:read",      "tokens:admin",         "workspace:admin"};
 
-// Placeholders in paths and bodies: {issue}, {job}, {token} (ids of objects the test owns),
-// {unique} (a fresh suffix).
+// Placeholders in paths and bodies: {issue}, {job}, {token}, {pattern} (the issue's pattern),
+// {pattern2} (another pattern) — ids of objects the test owns — and {unique} (a fresh suffix).
 struct Route {
   std::string method;
   std::string path;
@@ -44,6 +44,15 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/ingest/batch", "ingest:write", R"({"records":[{"title":"batch {unique}"}]})"},
       {"GET", "/v1/ingest/status/{job}", "ingest:write", ""},
       {"POST", "/v1/ingest/jira/issues", "ingest:write", kJiraIssue},
+      {"GET", "/v1/issues/{issue}/similar", "issues:read", ""},
+      {"GET", "/v1/issues/{issue}/pattern-explanation", "issues:read", ""},
+      {"POST", "/v1/issues/{issue}/link-pattern", "issues:write", R"({"pattern_id":"{pattern2}"})"},
+      {"POST", "/v1/issues/{issue}/unlink-pattern", "issues:write", ""},
+      {"GET", "/v1/patterns", "patterns:read", ""},
+      {"GET", "/v1/patterns/{pattern}", "patterns:read", ""},
+      {"GET", "/v1/patterns/{pattern}/issues", "patterns:read", ""},
+      {"PATCH", "/v1/patterns/{pattern}", "patterns:write", R"({"title":"renamed {unique}"})"},
+      {"POST", "/v1/patterns/{pattern}/merge", "patterns:write", R"({"into":"{pattern2}"})"},
       {"GET", "/v1/events?after=0", "events:read", ""},
       {"GET", "/v1/api-tokens", "tokens:admin", ""},
       {"GET", "/v1/api-tokens/scopes", "tokens:admin", ""},
@@ -81,6 +90,14 @@ class AccessTest : public ServerTest<AccessTest> {
     const std::string u = UniqueSuffix();
     ids["{unique}"] = u;
     ids["{issue}"] = IngestEvent(http, R"({"title":"owned )" + u + R"(","severity":"low"})");
+    ids["{pattern}"] =
+        Json::Parse(http.Get("/v1/issues/" + ids["{issue}"]).body).Str("/pattern_id").value_or("");
+    std::string other = IngestEvent(
+        http,
+        R"({"title":"Certificate for api.example.com expires soon","body":"x509 )" + u + R"("})");
+    ids["{pattern2}"] =
+        Json::Parse(http.Get("/v1/issues/" + other).body).Str("/pattern_id").value_or("");
+    EXPECT_FALSE(ids["{pattern}"].empty());
     HttpResponse batch =
         http.Post("/v1/ingest/batch", R"({"records":[{"title":"job )" + u + "\"}]}");
     EXPECT_TRUE(HasStatus(batch, 202));
@@ -103,7 +120,8 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
   for (const Route& route : Routes()) {
     if (route.path.find("{issue}") == std::string::npos &&
         route.path.find("{job}") == std::string::npos &&
-        route.path.find("{token}") == std::string::npos) {
+        route.path.find("{token}") == std::string::npos &&
+        route.path.find("{pattern}") == std::string::npos) {
       continue;
     }
     ++checked;
@@ -111,7 +129,7 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
     HttpResponse r = other.Request(route.method, path, Fill(route.body, owned));
     EXPECT_TRUE(IsErrorEnvelope(r, 404, "not_found")) << route.method << " " << path;
   }
-  EXPECT_EQ(checked, 6);
+  EXPECT_EQ(checked, 14);
 
   // Nothing the other workspace tried took effect.
   Json issue = Json::Parse(http_.Get("/v1/issues/" + owned["{issue}"]).body);

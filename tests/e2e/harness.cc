@@ -651,6 +651,15 @@ std::optional<bool> Json::Bool(std::string_view pointer) const {
   return b.value_unsafe();
 }
 
+std::optional<double> Json::Num(std::string_view pointer) const {
+  auto e = At(pointer);
+  if (!e) return std::nullopt;
+  auto d = e->get_double();
+  if (d.error() == simdjson::SUCCESS) return d.value_unsafe();
+  if (auto i = IntOf(*e, ""); i) return static_cast<double>(*i);
+  return std::nullopt;
+}
+
 bool Json::IsNull(std::string_view pointer) const {
   auto e = At(pointer);
   return e && e->is_null();

@@ -185,6 +185,8 @@ class Json {
   [[nodiscard]] std::optional<std::string> Str(std::string_view pointer) const;
   [[nodiscard]] std::optional<int64_t> Int(std::string_view pointer) const;
   [[nodiscard]] std::optional<bool> Bool(std::string_view pointer) const;
+  // A JSON number (integer or not) as a double.
+  [[nodiscard]] std::optional<double> Num(std::string_view pointer) const;
   [[nodiscard]] bool IsNull(std::string_view pointer) const;
   // Size of the array or object at `pointer`; nullopt when it is neither.
   [[nodiscard]] std::optional<size_t> Size(std::string_view pointer) const;

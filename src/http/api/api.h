@@ -5,6 +5,7 @@
 #include <string>
 
 #include "auth/cursor.h"
+#include "cluster/service/pattern_service.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "http/api/token_auth.h"
@@ -25,6 +26,8 @@ struct ApiContext {
   const Clock& clock;
   Random& random;
   std::string version;
+  // The clustering engine, for explanations; null when clustering is off.
+  cluster::PatternService* patterns = nullptr;
 };
 
 // Registers every route with its scope and limits.

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "auth/crypto.h"
 #include "ingest/json_input.h"
 
 namespace causeloop::http::api {
@@ -49,6 +50,19 @@ Result<simdjson::dom::object> ParseObjectBody(std::string_view body) {
   auto root = ingest::ParseJsonBody(body);
   if (!root) return Fail(root.error());
   return RequireObject(*root);
+}
+
+std::string QueryFingerprint(const Request& req, std::initializer_list<std::string_view> keys,
+                             std::string_view scope) {
+  std::string f(scope);
+  f += '|';
+  for (auto key : keys) {
+    f += key;
+    f += '=';
+    if (auto v = req.Query(key)) f += *v;
+    f += '&';
+  }
+  return auth::Sha256Hex(f).substr(0, 16);
 }
 
 }  // namespace causeloop::http::api

@@ -3,6 +3,7 @@
 
 #include <simdjson.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,11 @@ Result<simdjson::dom::object> RequireObject(simdjson::dom::element e);
 // Parses a request body that must be one JSON object (valid until the next parse on this
 // thread).
 Result<simdjson::dom::object> ParseObjectBody(std::string_view body);
+
+// A short hash of the list-defining query parameters `keys` (everything but paging) plus
+// `scope` (e.g. a path parameter), so a cursor can be bound to the query that made it.
+std::string QueryFingerprint(const Request& req, std::initializer_list<std::string_view> keys,
+                             std::string_view scope = {});
 
 // The requesting principal (the server guarantees one on authenticated routes).
 inline const Principal& Who(const Request& req) { return *req.principal; }

@@ -29,6 +29,16 @@ void PatchIssue(ApiContext& ctx, const Request& req, const Responder& respond);
 void ResolveIssue(ApiContext& ctx, const Request& req, const Responder& respond);
 void BulkIssues(ApiContext& ctx, const Request& req, const Responder& respond);
 
+void ListPatterns(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetPattern(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetPatternIssues(ApiContext& ctx, const Request& req, const Responder& respond);
+void PatchPattern(ApiContext& ctx, const Request& req, const Responder& respond);
+void MergePattern(ApiContext& ctx, const Request& req, const Responder& respond);
+void LinkIssuePattern(ApiContext& ctx, const Request& req, const Responder& respond);
+void UnlinkIssuePattern(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetSimilarIssues(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetPatternExplanation(ApiContext& ctx, const Request& req, const Responder& respond);
+
 void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond);
 
 // The embedded OpenAPI document (generated from openapi.json at build time).

@@ -1,6 +1,5 @@
 #include <charconv>
 
-#include "auth/crypto.h"
 #include "core/time.h"
 #include "http/api/common.h"
 #include "http/api/handlers.h"
@@ -15,19 +14,11 @@ using store::IssueQuery;
 using store::IssueSort;
 
 // The query parameters that define a list (everything but paging); a cursor is bound to them.
-constexpr std::string_view kFilterKeys[] = {
-    "status",       "severity", "source",        "service",        "team", "pattern_id",
-    "connector_id", "q",        "created_after", "created_before", "sort"};
-
-std::string FilterFingerprint(const Request& req) {
-  std::string f;
-  for (auto key : kFilterKeys) {
-    f += key;
-    f += '=';
-    if (auto v = req.Query(key)) f += *v;
-    f += '&';
-  }
-  return auth::Sha256Hex(f).substr(0, 16);
+std::string FilterFingerprint(const Request& req, const std::string& pattern_id) {
+  return QueryFingerprint(req,
+                          {"status", "severity", "source", "service", "team", "pattern_id",
+                           "connector_id", "q", "created_after", "created_before", "sort"},
+                          pattern_id);
 }
 
 std::string SortValue(const model::Issue& i, IssueSort sort) {
@@ -47,7 +38,7 @@ std::string SortValue(const model::Issue& i, IssueSort sort) {
   return "";
 }
 
-Result<IssueQuery> DecodeQuery(ApiContext& ctx, const Request& req) {
+Result<IssueQuery> DecodeQuery(ApiContext& ctx, const Request& req, const std::string& pattern_id) {
   IssueQuery q;
   if (auto v = req.Query("status")) {
     auto s = model::ParseIssueStatus(*v);
@@ -108,7 +99,7 @@ Result<IssueQuery> DecodeQuery(ApiContext& ctx, const Request& req) {
       p = bar == std::string_view::npos ? std::string_view{} : p.substr(bar + 1);
       return part;
     };
-    if (next() != "v1" || next() != FilterFingerprint(req)) {
+    if (next() != "v1" || next() != FilterFingerprint(req, pattern_id)) {
       return FailField("cursor", "the cursor belongs to another query");
     }
     q.after_value = std::string(next());
@@ -182,22 +173,41 @@ void RespondIssue(const Request& req, const Responder& respond, int status,
 
 }  // namespace
 
-void ListIssues(ApiContext& ctx, const Request& req, const Responder& respond) {
-  auto q = DecodeQuery(ctx, req);
+namespace {
+
+// The issue list, optionally confined to one pattern (GET /v1/patterns/{id}/issues): the
+// pattern id is then part of the filter a cursor is bound to.
+void ListIssuesIn(ApiContext& ctx, const Request& req, const Responder& respond,
+                  const std::string& pattern_id) {
+  auto q = DecodeQuery(ctx, req, pattern_id);
   if (!q) return ReplyError(req, respond, q.error());
+  if (!pattern_id.empty()) q->pattern_id = pattern_id;
   auto page = ctx.store.ListIssues(Who(req).workspace_id, *q);
   if (!page) return ReplyError(req, respond, page.error());
   std::string next;
   if (page->has_more && !page->items.empty()) {
     const auto& last = page->items.back();
-    next = ctx.cursors.Seal("v1|" + FilterFingerprint(req) + "|" + SortValue(last, q->sort) + "|" +
-                            last.id);
+    next = ctx.cursors.Seal("v1|" + FilterFingerprint(req, pattern_id) + "|" +
+                            SortValue(last, q->sort) + "|" + last.id);
   }
   respond(JsonResponse(200, ListEnvelope(
                                 [&](JsonWriter& w) {
                                   for (const auto& i : page->items) model::WriteIssue(w, i);
                                 },
                                 next, page->has_more, page->total)));
+}
+
+}  // namespace
+
+void ListIssues(ApiContext& ctx, const Request& req, const Responder& respond) {
+  ListIssuesIn(ctx, req, respond, "");
+}
+
+void GetPatternIssues(ApiContext& ctx, const Request& req, const Responder& respond) {
+  std::string id(req.Param("id"));
+  auto p = ctx.store.GetPattern(Who(req).workspace_id, id);
+  if (!p) return ReplyError(req, respond, p.error());
+  ListIssuesIn(ctx, req, respond, id);
 }
 
 void GetIssue(ApiContext& ctx, const Request& req, const Responder& respond) {

@@ -41,6 +41,20 @@ void RegisterRoutes(Router& router, ApiContext& ctx) {
   router.Add(M::kPatch, "/v1/issues/{id}", scoped("issues:write"), bind(PatchIssue));
   router.Add(M::kPost, "/v1/issues/{id}/resolve", scoped("issues:write"), bind(ResolveIssue));
 
+  router.Add(M::kGet, "/v1/issues/{id}/similar", scoped("issues:read"), bind(GetSimilarIssues));
+  router.Add(M::kGet, "/v1/issues/{id}/pattern-explanation", scoped("issues:read"),
+             bind(GetPatternExplanation));
+  router.Add(M::kPost, "/v1/issues/{id}/link-pattern", scoped("issues:write"),
+             bind(LinkIssuePattern));
+  router.Add(M::kPost, "/v1/issues/{id}/unlink-pattern", scoped("issues:write"),
+             bind(UnlinkIssuePattern));
+
+  router.Add(M::kGet, "/v1/patterns", scoped("patterns:read"), bind(ListPatterns));
+  router.Add(M::kGet, "/v1/patterns/{id}", scoped("patterns:read"), bind(GetPattern));
+  router.Add(M::kGet, "/v1/patterns/{id}/issues", scoped("patterns:read"), bind(GetPatternIssues));
+  router.Add(M::kPatch, "/v1/patterns/{id}", scoped("patterns:write"), bind(PatchPattern));
+  router.Add(M::kPost, "/v1/patterns/{id}/merge", scoped("patterns:write"), bind(MergePattern));
+
   router.Add(M::kGet, "/v1/events", scoped("events:read"), bind(ListEvents));
 }
 
