@@ -100,7 +100,9 @@ Result<model::IssueRecord> NativePagerDuty(simdjson::dom::element payload) {
   JsonWriter meta;
   meta.BeginObject();
   meta.Field("id", *id);
-  if (auto number = root.Get("incident_number")) {
+  // REST calls it incident_number; Webhooks v3 incident data calls it number.
+  if (auto number =
+          root.Has("incident_number") ? root.Get("incident_number") : root.Get("number")) {
     int64_t n = 0;
     if (number->get_int64().get(n) == simdjson::SUCCESS) meta.Key("incident_number").Int(n);
   }

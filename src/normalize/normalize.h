@@ -68,4 +68,8 @@ std::optional<model::IssueStatus> ParseStatusText(std::string_view text);
 // labels sorted by key, metadata embedded as JSON. Used by golden tests and the import tool.
 std::string EncodeRecord(const model::IssueRecord& record);
 
+// Re-indents compact JSON (such as EncodeRecord's output) with two spaces per level, one
+// member per line, leaving string contents untouched; for golden files people review.
+std::string PrettyJson(std::string_view json);
+
 }  // namespace causeloop::normalize

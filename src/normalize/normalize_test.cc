@@ -59,65 +59,6 @@ std::string ReadFile(const fs::path& path) {
   return ss.str();
 }
 
-// Re-indents compact JSON (two spaces), leaving string contents untouched.
-std::string Pretty(std::string_view json) {
-  std::string out;
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  auto newline = [&] {
-    out.push_back('\n');
-    out.append(static_cast<size_t>(depth) * 2, ' ');
-  };
-  for (size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (in_string) {
-      out.push_back(c);
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        out.push_back(c);
-        break;
-      case '{':
-      case '[':
-        out.push_back(c);
-        if (i + 1 < json.size() && (json[i + 1] == '}' || json[i + 1] == ']')) {
-          out.push_back(json[++i]);
-        } else {
-          ++depth;
-          newline();
-        }
-        break;
-      case '}':
-      case ']':
-        --depth;
-        newline();
-        out.push_back(c);
-        break;
-      case ',':
-        out.push_back(c);
-        newline();
-        break;
-      case ':':
-        out.append(": ");
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  out.push_back('\n');
-  return out;
-}
-
 // The golden form of an outcome: the encoded record, or {"rejected": {field, message}}.
 std::string Outcome(const Result<model::IssueRecord>& r) {
   if (r) return EncodeRecord(*r);
@@ -179,11 +120,12 @@ TEST_P(GoldenTest, MatchesTheExpectedRecord) {
   fs::path expected_path = c.input.parent_path() / (stem + ".expected.json");
   const char* update = std::getenv("CAUSELOOP_UPDATE_GOLDEN");
   if (update != nullptr && std::string_view(update) == "1") {
-    std::ofstream(expected_path, std::ios::binary) << Pretty(actual);
+    std::ofstream(expected_path, std::ios::binary) << PrettyJson(actual);
   }
   ASSERT_TRUE(fs::exists(expected_path))
       << expected_path << " is missing; run with CAUSELOOP_UPDATE_GOLDEN=1 and review it";
-  EXPECT_EQ(Minified(ReadFile(expected_path)), Minified(actual)) << "actual:\n" << Pretty(actual);
+  EXPECT_EQ(Minified(ReadFile(expected_path)), Minified(actual)) << "actual:\n"
+                                                                 << PrettyJson(actual);
 }
 
 INSTANTIATE_TEST_SUITE_P(Normalize, GoldenTest, testing::ValuesIn(GoldenCases()),
