@@ -48,9 +48,22 @@ std::string JsonQuote(std::string_view s) {
 
 using std::chrono::milliseconds;
 
+constexpr std::string_view kNoCluster = "-nocluster";
+
+// "batch-new-nocluster" -> "batch-new": the load a workload drives.
+std::string BaseWorkload(const std::string& name) {
+  if (name.size() > kNoCluster.size() &&
+      name.compare(name.size() - kNoCluster.size(), kNoCluster.size(), kNoCluster) == 0) {
+    return name.substr(0, name.size() - kNoCluster.size());
+  }
+  return name;
+}
+
 struct Config {
   std::string binary = CAUSELOOP_DEFAULT_BINARY;
-  std::vector<std::string> workloads = {"single", "batch-new", "batch-dedup", "ceiling"};
+  std::vector<std::string> workloads = {
+      "single",           "batch-new",           "batch-dedup",          "ceiling",
+      "single-nocluster", "batch-new-nocluster", "batch-dedup-nocluster"};
   double seconds = 10;      // measured phase length
   double warmup = 2;        // warm-up before the measured phases
   int runs = 3;             // measured phases per workload
@@ -84,7 +97,9 @@ Measures Causeloop ingestion against a freshly started server per workload, next
 SQLite upsert ceiling measured in the same run. Loopback only.
 
   --binary PATH          causeloop binary (default: )" CAUSELOOP_DEFAULT_BINARY R"()
-  --workloads LIST       comma-separated: single,batch-new,batch-dedup,ceiling (default: all)
+  --workloads LIST       comma-separated: single,batch-new,batch-dedup,ceiling, and the
+                         server ones with -nocluster (same load, `--clustering off`), which
+                         give the clustering overhead (default: all)
   --seconds S            length of each measured run (default 10)
   --warmup S             warm-up before the measured runs (default 2)
   --runs N               measured runs per workload; the median is reported (default 3)
@@ -191,7 +206,8 @@ bool ParseFlags(int argc, char** argv, Config& c) {
     return false;
   };
   for (const std::string& w : c.workloads) {
-    if (w != "single" && w != "batch-new" && w != "batch-dedup" && w != "ceiling") {
+    const std::string base = BaseWorkload(w);
+    if (base != "single" && base != "batch-new" && base != "batch-dedup" && w != "ceiling") {
       return bad("unknown workload '" + w + "'");
     }
   }
@@ -271,11 +287,17 @@ void Summarize(WorkloadReport& report) {
   for (PhaseStats& run : report.runs) report.summaries.push_back(Summarize(run));
 }
 
-WorkloadReport RunServerWorkload(const std::string& name, const Config& c) {
+WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
   WorkloadReport report;
-  report.name = name;
+  report.name = workload;
+  const std::string name = BaseWorkload(workload);
+  std::vector<std::string> server_args = c.server_args;
+  if (name != workload) {
+    server_args.push_back("--clustering");
+    server_args.push_back("off");
+  }
   std::string error;
-  auto root = TempDir::Create(c.tmp_parent, "causeloop-bench-" + name + "-", error);
+  auto root = TempDir::Create(c.tmp_parent, "causeloop-bench-" + workload + "-", error);
   if (!root) {
     report.error = error;
     return report;
@@ -293,7 +315,7 @@ WorkloadReport RunServerWorkload(const std::string& name, const Config& c) {
       .data_dir = data_dir,
       .port_file = root->path() / "port",
       .log_path = root->path() / "server.log",
-      .extra_args = c.server_args,
+      .extra_args = server_args,
       .ready_timeout = std::chrono::seconds(static_cast<long long>(c.ready_timeout)),
   };
   auto server = ServerProcess::Start(server_options, error);
@@ -515,6 +537,22 @@ void PrintReport(const std::vector<WorkloadReport>& reports) {
     if (!r.error.empty()) std::printf("%-14s FAILED: %s\n", r.name.c_str(), r.error.c_str());
     std::printf("\n");
   }
+  bool any_overhead = false;
+  for (const WorkloadReport& off : reports) {
+    const std::string base = BaseWorkload(off.name);
+    if (base == off.name || off.summaries.empty()) continue;
+    const WorkloadReport* on = Find(reports, base);
+    if (on == nullptr) continue;
+    if (!any_overhead)
+      std::printf("Clustering on vs off (medians; TARGETS.md bar: within 15 %%):\n");
+    any_overhead = true;
+    const Medians m_on = MedianOf(*on), m_off = MedianOf(off);
+    std::printf("  %-12s %11s vs %11s rec/s = %.3f, p99 %s vs %s ms\n", base.c_str(),
+                Thousands(m_on.records_per_s).c_str(), Thousands(m_off.records_per_s).c_str(),
+                m_off.records_per_s > 0 ? m_on.records_per_s / m_off.records_per_s : 0.0,
+                Fixed(m_on.p99_ms, 2).c_str(), Fixed(m_off.p99_ms, 2).c_str());
+  }
+  if (any_overhead) std::printf("\n");
   const std::vector<Ratio> ratios = Ratios(reports);
   if (!ratios.empty()) {
     std::printf("Server vs the raw SQLite upsert ceiling measured in this run (medians):\n");
