@@ -168,6 +168,15 @@ struct StoreStats {
   long long records_committed = 0;  // records (issues) written
 };
 
+// Told about every event right after the transaction that wrote it committed (outbound
+// webhooks, the live stream). Called on the store's writer thread, in sequence order per
+// workspace: implementations must only copy and hand off, never block or call the store.
+class CommitObserver {
+ public:
+  virtual ~CommitObserver() = default;
+  virtual void OnCommitted(const std::vector<model::Event>& events) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -263,6 +272,9 @@ class Store {
                              const std::string& into, Callback<model::Pattern> done) = 0;
 
   // --- Event log ---------------------------------------------------------------------
+  // Adds an observer of committed events; set before the first write. Not owned; it must
+  // outlive the store's Close().
+  virtual void AddCommitObserver(CommitObserver* observer) = 0;
   // Events with sequence > after, ascending, at most `limit`.
   virtual Result<std::vector<model::Event>> ListEvents(const std::string& workspace_id,
                                                        long long after, int limit) = 0;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -235,6 +236,37 @@ TYPED_TEST(StoreConformanceTest, FailedWriteLeavesNoEventAndNoSequenceGap) {
   auto events = this->store_->ListEvents(this->ws_, 0, 100);
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[1].sequence, 2);
+}
+
+TYPED_TEST(StoreConformanceTest, CommitObserversSeeEveryCommittedEventOnceInOrder) {
+  struct Recorder : CommitObserver {
+    std::mutex mu;
+    std::vector<model::Event> seen;
+    void OnCommitted(const std::vector<model::Event>& events) override {
+      std::lock_guard lock(mu);
+      seen.insert(seen.end(), events.begin(), events.end());
+    }
+  } recorder;
+  this->store_->AddCommitObserver(&recorder);
+  this->Ingest(this->ws_, {Rec("jira", "1", "a"), Rec("jira", "2", "b")});
+  // A failed write (a duplicate manual create) is not observed.
+  auto conflict = Wait<model::Issue>(
+      [&](auto cb) { this->store_->CreateIssue(this->ws_, Rec("jira", "1", "dup"), cb); });
+  ASSERT_FALSE(conflict);
+  this->Ingest(this->ws_, {Rec("jira", "3", "c")});
+  auto logged = this->store_->ListEvents(this->ws_, 0, 100);
+  ASSERT_TRUE(logged);
+  this->store_->Close();  // the observer must not be called after this
+  std::lock_guard lock(recorder.mu);
+  ASSERT_EQ(recorder.seen.size(), logged->size());
+  for (size_t i = 0; i < logged->size(); ++i) {
+    EXPECT_EQ(recorder.seen[i].id, (*logged)[i].id);
+    EXPECT_EQ(recorder.seen[i].sequence, (*logged)[i].sequence);
+    EXPECT_EQ(recorder.seen[i].type, (*logged)[i].type);
+    EXPECT_EQ(recorder.seen[i].data_json, (*logged)[i].data_json);
+    EXPECT_EQ(recorder.seen[i].timestamp, (*logged)[i].timestamp);
+    EXPECT_EQ(recorder.seen[i].workspace_id, this->ws_);
+  }
 }
 
 TYPED_TEST(StoreConformanceTest, AFailingWriteInAGroupLeavesTheOthersCommitted) {

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -700,6 +701,12 @@ class SqliteStore final : public Store {
 
   void SetPatternAssigner(PatternAssigner* assigner) override { assigner_ = assigner; }
 
+  void AddCommitObserver(CommitObserver* observer) override {
+    std::lock_guard lock(observers_mu_);
+    observers_.push_back(observer);
+    has_observers_ = true;
+  }
+
   Result<std::vector<PatternStateRow>> LoadPatternStates(const std::string& ws) override {
     using R = std::vector<PatternStateRow>;
     return WithReader<R>([&](Conn& c) -> Result<R> { return sqlite::SelectPatternStates(c, ws); });
@@ -1053,6 +1060,11 @@ class SqliteStore final : public Store {
     }
     c.ResetUsed();
     engine_workspaces_.clear();
+    if (!committed_events_.empty()) {
+      std::lock_guard lock(observers_mu_);
+      for (CommitObserver* o : observers_) o->OnCommitted(committed_events_);
+      committed_events_.clear();
+    }
     return TxOutcome::kCommitted;
   }
 
@@ -1062,6 +1074,7 @@ class SqliteStore final : public Store {
   void AfterRollback(Conn& c) {
     c.ResetUsed();
     last_seq_.clear();
+    committed_events_.clear();
     pending_patterns_.clear();
     if (assigner_ != nullptr) {
       for (const auto& ws : engine_workspaces_) assigner_->Reload(ws);
@@ -1184,10 +1197,14 @@ class SqliteStore final : public Store {
         "INSERT INTO events(workspace_id, sequence, id, type, timestamp, data) "
         "VALUES(?,?,?,?,?,?)");
     if (!s) return Fail(s.error());
-    (*s)->Bind(1, ws).Bind(2, seq).Bind(3, NewId("evt_", now, random_)).Bind(4, type);
+    std::string id = NewId("evt_", now, random_);
+    (*s)->Bind(1, ws).Bind(2, seq).Bind(3, id).Bind(4, type);
     (*s)->Bind(5, ToUnixMillis(now)).Bind(6, data);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert event"));
+    if (has_observers_) {
+      committed_events_.push_back(model::Event{std::move(id), type, now, ws, seq, data});
+    }
     return {};
   }
 
@@ -1663,6 +1680,10 @@ class SqliteStore final : public Store {
   // Writer-thread state: the last event sequence per workspace (cleared on any rollback and
   // reloaded from the event table).
   std::unordered_map<std::string, long long> last_seq_;
+  std::mutex observers_mu_;
+  std::vector<CommitObserver*> observers_;
+  std::atomic<bool> has_observers_{false};
+  std::vector<model::Event> committed_events_;  // appended in the open transaction
   // Writer-thread state for clustering: the engine (set before the first write), pattern row
   // changes of the open transaction, and the workspaces it assigned in.
   PatternAssigner* assigner_ = nullptr;
