@@ -10,7 +10,7 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libboost-dev libboost-system-de
   libgtest-dev libgmock-dev libbenchmark-dev ca-certificates)
 # Extra packages for the test suite: clang + libFuzzer for the fuzz targets, clang-format,
 # clang-tidy.
-TEST_PACKAGES=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)
+TEST_PACKAGES=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 openssl curl)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -28,6 +28,21 @@ ensure_packages() {
     echo "==> installing: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# The stock third-party clients the tests check us against (tests/node/package.json: the
+# Standard Webhooks verifier, EventSource), from the npm registry at the locked versions.
+# Installs Debian's nodejs/npm only when the machine has no node.
+ensure_node_clients() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    ensure_packages nodejs npm
+  fi
+  local dir="$ROOT/tests/node"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.causeloop-installed-lock" 2>/dev/null; then
+    echo "==> npm ci (tests/node)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$dir/node_modules/.causeloop-installed-lock"
   fi
 }
 
