@@ -1,5 +1,7 @@
 #include "model/json.h"
 
+#include <algorithm>
+
 #include "core/time.h"
 #include "model/event.h"
 
@@ -108,6 +110,31 @@ void WriteApiToken(JsonWriter& w, const ApiToken& t) {
   OptionalTime(w, "previous_expires_at", t.previous_expires_at);
   w.Field("created_at", FormatRfc3339(t.created_at));
   w.EndObject();
+}
+
+const std::vector<std::string_view>& EventTypes() {
+  static const std::vector<std::string_view> kTypes = {"issue.created",
+                                                       "issue.updated",
+                                                       "issue.resolved",
+                                                       "pattern.detected",
+                                                       "pattern.updated",
+                                                       "pattern.reopened",
+                                                       "prediction.alert.fired",
+                                                       "recommendation.created",
+                                                       "recommendation.updated",
+                                                       "sync.succeeded",
+                                                       "sync.failed",
+                                                       "connector.connected",
+                                                       "connector.disconnected",
+                                                       "connector.health_changed",
+                                                       "webhook.endpoint_disabled",
+                                                       "ping"};
+  return kTypes;
+}
+
+bool IsEventType(std::string_view type) {
+  const auto& t = EventTypes();
+  return std::find(t.begin(), t.end(), type) != t.end();
 }
 
 std::string EncodeEvent(const Event& e) {

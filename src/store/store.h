@@ -23,6 +23,7 @@
 #include "model/issue.h"
 #include "model/pattern.h"
 #include "model/tenancy.h"
+#include "model/webhook.h"
 
 namespace causeloop::store {
 
@@ -168,6 +169,21 @@ struct StoreStats {
   long long records_committed = 0;  // records (issues) written
 };
 
+// One delivery attempt's outcome, written by RecordAttempt.
+struct AttemptRecord {
+  std::string workspace_id;
+  std::string endpoint_id;
+  std::string delivery_id;
+  model::WebhookAttempt attempt;
+  model::DeliveryStatus status = model::DeliveryStatus::kPending;
+  int cycle_attempts = 0;
+  SystemTime next_attempt_at{};
+  // The endpoint: a 2xx ends its failing streak; a failure starts one (if none is running);
+  // a non-empty reason disables it and emits webhook.endpoint_disabled.
+  bool endpoint_ok = false;
+  std::string disable_reason;
+};
+
 // Told about every event right after the transaction that wrote it committed (outbound
 // webhooks, the live stream). Called on the store's writer thread, in sequence order per
 // workspace: implementations must only copy and hand off, never block or call the store.
@@ -279,6 +295,53 @@ class Store {
   virtual Result<std::vector<model::Event>> ListEvents(const std::string& workspace_id,
                                                        long long after, int limit) = 0;
   virtual Result<long long> LastSequence(const std::string& workspace_id) = 0;
+
+  // --- Outbound webhooks (SPEC §7.2) -------------------------------------------------
+  // Creates the endpoint. The workspace's dispatch cursor starts at its current last event
+  // when it has none, so an endpoint receives events from its creation on.
+  virtual void CreateWebhookEndpoint(model::WebhookEndpoint endpoint,
+                                     Callback<model::WebhookEndpoint> done) = 0;
+  // Replaces the endpoint's mutable fields (url, description, filters, enabled, reason,
+  // secrets, failing_since). kNotFound when (workspace_id, id) does not exist.
+  virtual void UpdateWebhookEndpoint(model::WebhookEndpoint endpoint,
+                                     Callback<model::WebhookEndpoint> done) = 0;
+  // Deletes the endpoint with its deliveries and attempts. kNotFound when absent.
+  virtual void DeleteWebhookEndpoint(const std::string& workspace_id, const std::string& id,
+                                     Callback<bool> done) = 0;
+  virtual Result<std::optional<model::WebhookEndpoint>> GetWebhookEndpoint(
+      const std::string& workspace_id, const std::string& id) = 0;
+  // The workspace's endpoints by creation; every workspace's when `workspace_id` is empty.
+  virtual Result<std::vector<model::WebhookEndpoint>> ListWebhookEndpoints(
+      const std::string& workspace_id) = 0;
+  // Fan-out: inserts `deliveries` (skipping any whose (endpoint, event) exists) and, when
+  // `cursor` >= 0, moves the workspace's dispatch cursor to it, in one transaction.
+  // Returns how many were inserted.
+  virtual void AddDeliveries(const std::string& workspace_id,
+                             std::vector<model::WebhookDelivery> deliveries, long long cursor,
+                             Callback<size_t> done) = 0;
+  // Every workspace's dispatch cursor.
+  virtual Result<std::vector<std::pair<std::string, long long>>> ListDispatchCursors() = 0;
+  // Pending deliveries of every workspace after `after_rowid` in insertion order; a page of
+  // at most `limit` with each one's rowid (for the next page).
+  virtual Result<std::vector<std::pair<long long, model::WebhookDelivery>>> ListPendingDeliveries(
+      long long after_rowid, int limit) = 0;
+  // The outcome of one attempt: the attempt row, the delivery's new state and its effect on
+  // the endpoint (failing streak, disabling with a webhook.endpoint_disabled event).
+  virtual void RecordAttempt(AttemptRecord record, Callback<model::WebhookDelivery> done) = 0;
+  // Deliveries of one endpoint, newest first, with their attempts; `before` is the id the
+  // previous page ended with.
+  virtual Result<std::vector<model::WebhookDelivery>> ListDeliveries(
+      const std::string& workspace_id, const std::string& endpoint_id, const std::string& before,
+      int limit) = 0;
+  virtual Result<std::optional<model::WebhookDelivery>> GetDelivery(
+      const std::string& workspace_id, const std::string& endpoint_id,
+      const std::string& delivery_id) = 0;
+  // Makes deliveries pending again with a fresh schedule, due at `now`: the one named
+  // `delivery_id` (any status but pending), or, when it is empty, every failed delivery of
+  // the endpoint created at or after `failed_since`. Returns the requeued deliveries.
+  virtual void RequeueDeliveries(const std::string& workspace_id, const std::string& endpoint_id,
+                                 const std::string& delivery_id, SystemTime failed_since,
+                                 Callback<std::vector<model::WebhookDelivery>> done) = 0;
 
   // --- Idempotency ---------------------------------------------------------------------
   virtual Result<std::optional<StoredResponse>> FindIdempotent(const std::string& workspace_id,

@@ -684,5 +684,157 @@ TYPED_TEST(StoreConformanceTest, PatternDetailListsServicesSourcesAndADailyHisto
   EXPECT_EQ(d->occurrences[5].second, 0);
 }
 
+// --- Outbound webhooks ---------------------------------------------------------------
+
+model::WebhookEndpoint Endpoint(const std::string& ws, const std::string& id, SystemTime now) {
+  model::WebhookEndpoint e;
+  e.id = id;
+  e.workspace_id = ws;
+  e.url = "https://hooks.example.com/" + id;
+  e.event_types = {"issue.created"};
+  e.secrets = {{"sealed-secret", std::nullopt}};
+  e.created_at = now;
+  e.updated_at = now;
+  return e;
+}
+
+model::WebhookDelivery Delivery(const model::WebhookEndpoint& e, const model::Event& ev,
+                                SystemTime now) {
+  model::WebhookDelivery d;
+  d.id = "whd_" + e.id + "_" + std::to_string(ev.sequence);
+  d.workspace_id = e.workspace_id;
+  d.endpoint_id = e.id;
+  d.event_id = ev.id;
+  d.event_sequence = ev.sequence;
+  d.event_type = ev.type;
+  d.payload = model::EncodeEvent(ev);
+  d.order_key = "k";
+  d.next_attempt_at = now;
+  d.created_at = now;
+  d.updated_at = now;
+  return d;
+}
+
+TYPED_TEST(StoreConformanceTest, WebhookEndpointsAreWorkspaceScopedAndCursorStartsAtCreation) {
+  this->Ingest(this->ws_, {Rec("jira", "1", "before the endpoint")});
+  auto now = this->clock_.Now();
+  auto created = Wait<model::WebhookEndpoint>(
+      [&](auto cb) { this->store_->CreateWebhookEndpoint(Endpoint(this->ws_, "whe_a", now), cb); });
+  ASSERT_TRUE(created) << created.error().message;
+  // The cursor starts at the last event: earlier events are not the endpoint's business.
+  auto cursors = this->store_->ListDispatchCursors();
+  ASSERT_TRUE(cursors);
+  ASSERT_EQ(cursors->size(), 1u);
+  EXPECT_EQ((*cursors)[0], (std::pair<std::string, long long>{this->ws_, 1}));
+
+  auto got = this->store_->GetWebhookEndpoint(this->ws_, "whe_a");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->url, "https://hooks.example.com/whe_a");
+  EXPECT_EQ((*got)->secrets.size(), 1u);
+  EXPECT_EQ((*got)->event_types, std::vector<std::string>{"issue.created"});
+  auto other = this->store_->GetWebhookEndpoint(this->other_ws_, "whe_a");
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(*other);
+  EXPECT_EQ(this->store_->ListWebhookEndpoints(this->other_ws_)->size(), 0u);
+  EXPECT_EQ(this->store_->ListWebhookEndpoints("")->size(), 1u);
+
+  model::WebhookEndpoint changed = **got;
+  changed.url = "https://hooks.example.com/new";
+  changed.workspace_id = this->other_ws_;  // another workspace's id: not found
+  auto wrong = Wait<model::WebhookEndpoint>(
+      [&](auto cb) { this->store_->UpdateWebhookEndpoint(changed, cb); });
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::kNotFound);
+  auto gone = Wait<bool>(
+      [&](auto cb) { this->store_->DeleteWebhookEndpoint(this->other_ws_, "whe_a", cb); });
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(StoreConformanceTest, DeliveriesAreFannedOutOnceAndAttemptsRecorded) {
+  auto now = this->clock_.Now();
+  model::WebhookEndpoint e = Endpoint(this->ws_, "whe_b", now);
+  ASSERT_TRUE(
+      Wait<model::WebhookEndpoint>([&](auto cb) { this->store_->CreateWebhookEndpoint(e, cb); }));
+  this->Ingest(this->ws_, {Rec("jira", "1", "a"), Rec("jira", "2", "b")});
+  auto events = this->store_->ListEvents(this->ws_, 0, 100);
+  ASSERT_TRUE(events);
+  std::vector<model::WebhookDelivery> ds;
+  for (const auto& ev : *events) ds.push_back(Delivery(e, ev, now));
+  auto added = Wait<size_t>(
+      [&](auto cb) { this->store_->AddDeliveries(this->ws_, ds, events->back().sequence, cb); });
+  ASSERT_TRUE(added);
+  EXPECT_EQ(*added, ds.size());
+  // The same fan-out again (a crash between send and cursor): nothing doubles.
+  auto again = Wait<size_t>(
+      [&](auto cb) { this->store_->AddDeliveries(this->ws_, ds, events->back().sequence, cb); });
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+  EXPECT_EQ((*this->store_->ListDispatchCursors())[0].second, events->back().sequence);
+  auto pending = this->store_->ListPendingDeliveries(0, 100);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), ds.size());
+  EXPECT_EQ((*pending)[0].second.payload, ds[0].payload);
+
+  // A retryable failure, then the endpoint is disabled: the event is in the log.
+  store::AttemptRecord r;
+  r.workspace_id = this->ws_;
+  r.endpoint_id = e.id;
+  r.delivery_id = ds[0].id;
+  r.attempt = {1, now, 503, 12, "", "busy"};
+  r.status = model::DeliveryStatus::kPending;
+  r.cycle_attempts = 1;
+  r.next_attempt_at = now + std::chrono::seconds(5);
+  auto first = Wait<model::WebhookDelivery>([&](auto cb) { this->store_->RecordAttempt(r, cb); });
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->attempts, 1);
+  EXPECT_EQ((*this->store_->GetWebhookEndpoint(this->ws_, e.id))->failing_since, now);
+  r.attempt = {2, now, 410, 3, "", ""};
+  r.status = model::DeliveryStatus::kFailed;
+  r.cycle_attempts = 2;
+  r.disable_reason = "gone";
+  auto second = Wait<model::WebhookDelivery>([&](auto cb) { this->store_->RecordAttempt(r, cb); });
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, model::DeliveryStatus::kFailed);
+  auto endpoint = *this->store_->GetWebhookEndpoint(this->ws_, e.id);
+  EXPECT_FALSE(endpoint->enabled);
+  EXPECT_EQ(endpoint->disabled_reason, "gone");
+  auto log = this->store_->ListEvents(this->ws_, events->back().sequence, 10);
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].type, "webhook.endpoint_disabled");
+
+  auto one = this->store_->GetDelivery(this->ws_, e.id, ds[0].id);
+  ASSERT_TRUE(one && *one);
+  ASSERT_EQ((*one)->attempt_log.size(), 2u);
+  EXPECT_EQ((*one)->attempt_log[0].status_code, 503);
+  EXPECT_EQ((*one)->attempt_log[1].status_code, 410);
+  auto listed = this->store_->ListDeliveries(this->ws_, e.id, "", 1);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  auto next = this->store_->ListDeliveries(this->ws_, e.id, (*listed)[0].id, 10);
+  ASSERT_EQ(next->size(), ds.size() - 1);
+
+  // Recover: failed deliveries since a time are pending again, due now, schedule restarted.
+  auto requeued = Wait<std::vector<model::WebhookDelivery>>([&](auto cb) {
+    this->store_->RequeueDeliveries(this->ws_, e.id, "", now - std::chrono::seconds(1), cb);
+  });
+  ASSERT_TRUE(requeued);
+  ASSERT_EQ(requeued->size(), 1u);
+  EXPECT_EQ((*requeued)[0].status, model::DeliveryStatus::kPending);
+  EXPECT_EQ((*requeued)[0].cycle_attempts, 0);
+  // Redelivering a pending delivery is a conflict.
+  auto busy = Wait<std::vector<model::WebhookDelivery>>([&](auto cb) {
+    this->store_->RequeueDeliveries(this->ws_, e.id, ds[0].id, SystemTime{}, cb);
+  });
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, ErrorCode::kConflict);
+
+  auto deleted =
+      Wait<bool>([&](auto cb) { this->store_->DeleteWebhookEndpoint(this->ws_, e.id, cb); });
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(this->store_->ListPendingDeliveries(0, 100)->size(), 0u);
+}
+
 }  // namespace
+
 }  // namespace causeloop::store

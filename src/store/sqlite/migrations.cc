@@ -161,7 +161,63 @@ CREATE TABLE pattern_overrides (
 CREATE INDEX pattern_overrides_pattern ON pattern_overrides(workspace_id, pattern_id);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{{1, kV1}, {2, kV2}}};
+// v3: outbound webhooks (SPEC §7.2). Secrets are stored sealed (auth/secretbox).
+constexpr const char* kV3 = R"sql(
+CREATE TABLE webhook_endpoints (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  event_types TEXT NOT NULL,
+  connector_ids TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  disabled_reason TEXT NOT NULL DEFAULT '',
+  secrets TEXT NOT NULL,
+  failing_since INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_endpoints_ws ON webhook_endpoints(workspace_id, created_at);
+
+CREATE TABLE webhook_deliveries (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  workspace_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_sequence INTEGER NOT NULL,
+  event_type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  order_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  cycle_attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries(endpoint_id, event_id);
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(workspace_id, endpoint_id, rowid);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(rowid) WHERE status = 'pending';
+
+CREATE TABLE webhook_attempts (
+  delivery_id TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  status_code INTEGER NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  response_excerpt TEXT NOT NULL,
+  PRIMARY KEY (delivery_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE webhook_dispatch (
+  workspace_id TEXT PRIMARY KEY,
+  last_sequence INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}}};
 
 }  // namespace
 

@@ -20,6 +20,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/webhooks.h"
 
 namespace causeloop::store {
 namespace {
@@ -700,6 +701,193 @@ class SqliteStore final : public Store {
   // --- Patterns ----------------------------------------------------------------------
 
   void SetPatternAssigner(PatternAssigner* assigner) override { assigner_ = assigner; }
+
+  // --- Outbound webhooks --------------------------------------------------------------
+
+  void CreateWebhookEndpoint(model::WebhookEndpoint endpoint,
+                             Callback<model::WebhookEndpoint> done) override {
+    auto e = std::make_shared<model::WebhookEndpoint>(std::move(endpoint));
+    Submit<model::WebhookEndpoint>(
+        1,
+        [this, e](Conn& c) -> Result<model::WebhookEndpoint> {
+          if (auto s = sqlite::InsertEndpoint(c, *e); !s) return Fail(s.error());
+          auto last = MaxSequence(c, e->workspace_id);
+          if (!last) return Fail(last.error());
+          if (auto s = sqlite::EnsureCursor(c, e->workspace_id, *last); !s) return Fail(s.error());
+          return *e;
+        },
+        std::move(done));
+  }
+
+  void UpdateWebhookEndpoint(model::WebhookEndpoint endpoint,
+                             Callback<model::WebhookEndpoint> done) override {
+    auto e = std::make_shared<model::WebhookEndpoint>(std::move(endpoint));
+    Submit<model::WebhookEndpoint>(
+        1,
+        [e](Conn& c) -> Result<model::WebhookEndpoint> {
+          if (auto s = sqlite::UpdateEndpoint(c, *e); !s) return Fail(s.error());
+          return *e;
+        },
+        std::move(done));
+  }
+
+  void DeleteWebhookEndpoint(const std::string& ws, const std::string& id,
+                             Callback<bool> done) override {
+    Submit<bool>(
+        1,
+        [ws, id](Conn& c) -> Result<bool> {
+          auto deleted = sqlite::DeleteEndpoint(c, ws, id);
+          if (!deleted) return deleted;
+          if (!*deleted) return Fail(ErrorCode::kNotFound, "no such webhook");
+          return true;
+        },
+        std::move(done));
+  }
+
+  Result<std::optional<model::WebhookEndpoint>> GetWebhookEndpoint(const std::string& ws,
+                                                                   const std::string& id) override {
+    using R = std::optional<model::WebhookEndpoint>;
+    return WithReader<R>([&](Conn& c) -> Result<R> { return sqlite::SelectEndpoint(c, ws, id); });
+  }
+
+  Result<std::vector<model::WebhookEndpoint>> ListWebhookEndpoints(const std::string& ws) override {
+    using R = std::vector<model::WebhookEndpoint>;
+    return WithReader<R>([&](Conn& c) -> Result<R> { return sqlite::SelectEndpoints(c, ws); });
+  }
+
+  void AddDeliveries(const std::string& ws, std::vector<model::WebhookDelivery> deliveries,
+                     long long cursor, Callback<size_t> done) override {
+    auto d = std::make_shared<std::vector<model::WebhookDelivery>>(std::move(deliveries));
+    Submit<size_t>(
+        std::max<size_t>(1, d->size()),
+        [ws, d, cursor](Conn& c) -> Result<size_t> {
+          auto n = sqlite::InsertDeliveries(c, *d);
+          if (!n) return n;
+          if (cursor >= 0) {
+            if (auto s = sqlite::SetCursor(c, ws, cursor); !s) return Fail(s.error());
+          }
+          return n;
+        },
+        std::move(done));
+  }
+
+  Result<std::vector<std::pair<std::string, long long>>> ListDispatchCursors() override {
+    using R = std::vector<std::pair<std::string, long long>>;
+    return WithReader<R>([&](Conn& c) -> Result<R> { return sqlite::SelectCursors(c); });
+  }
+
+  Result<std::vector<std::pair<long long, model::WebhookDelivery>>> ListPendingDeliveries(
+      long long after_rowid, int limit) override {
+    using R = std::vector<std::pair<long long, model::WebhookDelivery>>;
+    return WithReader<R>(
+        [&](Conn& c) -> Result<R> { return sqlite::SelectPending(c, after_rowid, limit); });
+  }
+
+  void RecordAttempt(AttemptRecord record, Callback<model::WebhookDelivery> done) override {
+    auto r = std::make_shared<AttemptRecord>(std::move(record));
+    Submit<model::WebhookDelivery>(
+        1,
+        [this, r](Conn& c) -> Result<model::WebhookDelivery> {
+          auto d = sqlite::SelectDelivery(c, r->workspace_id, r->endpoint_id, r->delivery_id,
+                                          /*with_attempts=*/false);
+          if (!d) return Fail(d.error());
+          if (!*d) return Fail(ErrorCode::kNotFound, "no such delivery");
+          model::WebhookDelivery& delivery = **d;
+          SystemTime now = clock_.Now();
+          if (auto s = sqlite::InsertAttempt(c, delivery.id, r->attempt); !s)
+            return Fail(s.error());
+          delivery.attempts = std::max(delivery.attempts, r->attempt.number);
+          delivery.cycle_attempts = r->cycle_attempts;
+          delivery.status = r->status;
+          delivery.next_attempt_at = r->next_attempt_at;
+          delivery.updated_at = now;
+          if (auto s = sqlite::UpdateDeliveryState(c, delivery); !s) return Fail(s.error());
+          auto e = sqlite::SelectEndpoint(c, r->workspace_id, r->endpoint_id);
+          if (!e) return Fail(e.error());
+          if (!*e) return delivery;  // deleted meanwhile
+          model::WebhookEndpoint& endpoint = **e;
+          bool changed = false;
+          if (r->endpoint_ok && endpoint.failing_since) {
+            endpoint.failing_since.reset();
+            changed = true;
+          } else if (!r->endpoint_ok && !endpoint.failing_since) {
+            endpoint.failing_since = r->attempt.at;
+            changed = true;
+          }
+          bool disabling = !r->disable_reason.empty() && endpoint.enabled;
+          if (disabling) {
+            endpoint.enabled = false;
+            endpoint.disabled_reason = r->disable_reason;
+            changed = true;
+          }
+          if (changed) {
+            endpoint.updated_at = now;
+            if (auto s = sqlite::UpdateEndpoint(c, endpoint); !s) return Fail(s.error());
+          }
+          if (disabling) {
+            if (auto s = AppendEvent(c, r->workspace_id, "webhook.endpoint_disabled",
+                                     sqlite::EndpointEventData(endpoint), now);
+                !s) {
+              return Fail(s.error());
+            }
+          }
+          return delivery;
+        },
+        std::move(done));
+  }
+
+  Result<std::vector<model::WebhookDelivery>> ListDeliveries(const std::string& ws,
+                                                             const std::string& endpoint_id,
+                                                             const std::string& before,
+                                                             int limit) override {
+    using R = std::vector<model::WebhookDelivery>;
+    return WithReader<R>([&](Conn& c) -> Result<R> {
+      return sqlite::SelectDeliveries(c, ws, endpoint_id, before, limit);
+    });
+  }
+
+  Result<std::optional<model::WebhookDelivery>> GetDelivery(const std::string& ws,
+                                                            const std::string& endpoint_id,
+                                                            const std::string& id) override {
+    using R = std::optional<model::WebhookDelivery>;
+    return WithReader<R>([&](Conn& c) -> Result<R> {
+      return sqlite::SelectDelivery(c, ws, endpoint_id, id, /*with_attempts=*/true);
+    });
+  }
+
+  void RequeueDeliveries(const std::string& ws, const std::string& endpoint_id,
+                         const std::string& delivery_id, SystemTime failed_since,
+                         Callback<std::vector<model::WebhookDelivery>> done) override {
+    Submit<std::vector<model::WebhookDelivery>>(
+        1,
+        [this, ws, endpoint_id, delivery_id,
+         failed_since](Conn& c) -> Result<std::vector<model::WebhookDelivery>> {
+          std::vector<model::WebhookDelivery> picked;
+          if (!delivery_id.empty()) {
+            auto d = sqlite::SelectDelivery(c, ws, endpoint_id, delivery_id, false);
+            if (!d) return Fail(d.error());
+            if (!*d) return Fail(ErrorCode::kNotFound, "no such delivery");
+            if ((*d)->status == model::DeliveryStatus::kPending) {
+              return Fail(ErrorCode::kConflict, "the delivery is still pending");
+            }
+            picked.push_back(std::move(**d));
+          } else {
+            auto f = sqlite::SelectFailedSince(c, ws, endpoint_id, failed_since);
+            if (!f) return Fail(f.error());
+            picked = std::move(*f);
+          }
+          SystemTime now = clock_.Now();
+          for (auto& d : picked) {
+            d.status = model::DeliveryStatus::kPending;
+            d.cycle_attempts = 0;
+            d.next_attempt_at = now;
+            d.updated_at = now;
+            if (auto s = sqlite::UpdateDeliveryState(c, d); !s) return Fail(s.error());
+          }
+          return picked;
+        },
+        std::move(done));
+  }
 
   void AddCommitObserver(CommitObserver* observer) override {
     std::lock_guard lock(observers_mu_);
