@@ -16,6 +16,7 @@
 #include "app/config.h"
 #include "app/import.h"
 #include "auth/crypto.h"
+#include "auth/secretbox.h"
 #include "cluster/eval/eval.h"
 #include "cluster/service/pattern_service.h"
 #include "core/json_writer.h"
@@ -23,7 +24,10 @@
 #include "http/api/api.h"
 #include "http/api/idempotency.h"
 #include "http/server.h"
+#include "net/http_client.h"
 #include "store/sqlite/sqlite_store.h"
+#include "stream/event_hub.h"
+#include "webhooks/outbound/dispatcher.h"
 
 #ifndef CAUSELOOP_VERSION
 #define CAUSELOOP_VERSION "0.0.0"
@@ -99,6 +103,26 @@ bool WritePortFile(const std::string& path, uint16_t port) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// The live stream's settings (--stream-*).
+Result<stream::HubOptions> StreamHubOptions(const Config& config, std::chrono::seconds* ping) {
+  auto ping_seconds = config.GetInt("--stream-ping-seconds");
+  auto events = config.GetInt("--stream-buffer-events");
+  auto bytes = config.GetInt("--stream-buffer-bytes");
+  for (const auto* r : {&ping_seconds, &events, &bytes}) {
+    if (!*r) return Fail(r->error());
+  }
+  if (*ping_seconds < 0) return Fail(ErrorCode::kValidation, "--stream-ping-seconds must be >= 0");
+  *ping = std::chrono::seconds(*ping_seconds);
+  stream::HubOptions options;
+  options.max_buffered_events = static_cast<size_t>(std::max(0LL, *events));
+  options.max_buffered_bytes = static_cast<size_t>(std::max(0LL, *bytes));
+  if (Status valid = options.Validate(); !valid) {
+    return Fail(ErrorCode::kValidation, "--stream-buffer-" + valid.error().details[0].first +
+                                            ": " + valid.error().message);
+  }
+  return options;
+}
+
 int Serve(const Config& config) {
   // Signals are taken synchronously by this thread (sigwait); every thread started below
   // inherits the mask.
@@ -118,8 +142,14 @@ int Serve(const Config& config) {
   RealClock clock;
   SecureRandom random;   // tokens, secrets, keys
   FastRandom id_random;  // ids
+  // The live stream's hub observes the store's commits, so it outlives the store.
+  std::chrono::seconds stream_ping{30};
+  auto hub_options = StreamHubOptions(config, &stream_ping);
+  if (!hub_options) return Die(hub_options.error().message);
+  stream::EventHub hub(*hub_options);
   auto store = OpenStore(config, clock, id_random);
   if (!store) return Die(store.error().message);
+  (*store)->AddCommitObserver(&hub);
   auto master = LoadOrCreateMasterKey(config.Get("--data-dir"), config.Get("--master-key"), random);
   if (!master) return Die(master.error().message);
   auth::CursorSigner cursors(
@@ -129,18 +159,41 @@ int Serve(const Config& config) {
   if (clustering != "on" && clustering != "off") return Die("--clustering must be on or off");
   // The engine is attached to the store before the first write (the store calls it inside
   // each ingest transaction).
+  http::Metrics metrics;
   std::unique_ptr<cluster::PatternService> patterns;
   if (clustering == "on") {
     patterns = std::make_unique<cluster::PatternService>(**store, clock, id_random);
+    http::Histogram& assign_seconds = metrics.Histogram(
+        "causeloop_pattern_assign_seconds",
+        "Time to assign one new issue to a pattern inside its ingest transaction", {},
+        {0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1});
+    patterns->SetLatencyObserver([&assign_seconds](double s) { assign_seconds.Observe(s); });
     (*store)->SetPatternAssigner(patterns.get());
   }
+  // Outbound webhooks: the delivery engine learns of every committed event.
+  net::HttpClientOptions http_options;
+  http_options.allow_private_targets = config.GetBool("--allow-private-webhook-targets");
+  http_options.ca_file = config.Get("--ca-file");
+  http_options.user_agent = std::string("causeloop/") + CAUSELOOP_VERSION;
+  auto http_client = net::HttpClient::Create(http_options);
+  if (!http_client) return Die(http_client.error().message);
+  webhooks::DispatcherOptions dispatch_options;
+  dispatch_options.version = CAUSELOOP_VERSION;
+  dispatch_options.secret_key = auth::DeriveKey(*master, "causeloop webhook secrets v1");
+  webhooks::Dispatcher dispatcher(**store, **http_client, clock, id_random, dispatch_options);
+  (*store)->AddCommitObserver(&dispatcher);
+
   ingest::Ingestor ingestor(**store, clock, id_random);
   http::api::TokenAuthenticator tokens(**store, clock);
   http::api::StoreIdempotency idempotency(**store, clock);
-  http::Metrics metrics;
   http::Router router;
   http::api::ApiContext ctx{**store, ingestor,          tokens,        cursors, metrics, clock,
                             random,  CAUSELOOP_VERSION, patterns.get()};
+  ctx.webhooks = &dispatcher;
+  ctx.secret_key = dispatch_options.secret_key;
+  ctx.allow_private_webhook_targets = http_options.allow_private_targets;
+  ctx.events = &hub;
+  ctx.stream_ping = stream_ping;
   http::api::RegisterRoutes(router, ctx);
 
   auto has_orgs = (*store)->HasOrganizations();
@@ -171,6 +224,7 @@ int Serve(const Config& config) {
   options.rate_limit_per_token_per_minute = std::max(0LL, *per_token);
   options.rate_limit_per_ip_per_minute = std::max(0LL, *per_ip);
 
+  if (auto started = dispatcher.Start(); !started) return Die(started.error().message);
   auto server = http::Server::Create(options, router, tokens, &idempotency, metrics, clock);
   if (!server) return Die(server.error().message);
   (*server)->Start();
@@ -209,10 +263,13 @@ int Serve(const Config& config) {
   int sig = 0;
   sigwait(&signals, &sig);
   log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  hub.Shutdown();      // live streams end (after what they buffered) and take no new events
   (*server)->Stop();  // stop accepting, finish in-flight requests
   toucher.request_stop();
   toucher.join();
   tokens.FlushLastUsed();
+  dispatcher.Stop();  // attempts in flight are recorded; the rest resume on next start
+  (*http_client)->Stop();
   (*store)->Close();  // commit whatever is queued
   log::Info("stopped");
   return 0;

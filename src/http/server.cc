@@ -18,6 +18,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -119,6 +120,7 @@ struct RouteMetrics {
 
 namespace {
 class Session;
+class SessionStreamSink;
 }  // namespace
 
 struct Server::Impl {
@@ -169,6 +171,14 @@ struct Server::Impl {
     std::lock_guard lock(mu);
     if (--in_flight == 0) cv.notify_all();
   }
+  void BeginStream() {
+    std::lock_guard lock(mu);
+    ++open_streams;
+  }
+  void EndStream() {
+    std::lock_guard lock(mu);
+    if (--open_streams == 0) cv.notify_all();
+  }
 
   void Register(const std::shared_ptr<Session>& s);
   void Unregister(Session* s) {
@@ -211,6 +221,7 @@ struct Server::Impl {
   std::mutex mu;
   std::condition_variable cv;
   int in_flight = 0;                                              // guarded by mu
+  int open_streams = 0;                                           // guarded by mu
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
 };
 
@@ -231,6 +242,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ~Session() {
+    if (stream_body_ && !stream_ended_) {
+      stream_body_->Finish(StreamEnd::kServerStopping);
+      server_->EndStream();
+    }
     if (counted_) server_->EndRequest();
     server_->connections_gauge.Add(-1);
     server_->connections.fetch_sub(1, std::memory_order_relaxed);
@@ -262,6 +277,26 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   [[nodiscard]] const std::string& request_id() const { return request_id_; }
+
+  // Server::Stop(): ends a stream gracefully (the write in flight completes, then the
+  // terminating chunk); no-op for a connection that is not streaming.
+  void StopStream() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->stream_body_ || self->stream_ended_) return;
+      self->stream_ending_ = true;
+      self->stream_end_reason_ = StreamEnd::kServerStopping;
+      self->StreamPump();
+    });
+  }
+
+  // From the StreamSink, any thread.
+  void PostStreamPump() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->StreamPump(); });
+  }
+  void PostStreamAbort() {
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this()] { self->EndStream(StreamEnd::kAborted); });
+  }
 
  private:
   void WaitForRequest() {
@@ -512,6 +547,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch();
 
   void Write(Response r) {
+    if (r.stream) return StartStream(std::move(r));
     bhttp::response<bhttp::string_body>& res = response_;
     res = {};
     res.version(version_);
@@ -624,7 +660,208 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool close_after_ = false;
   int status_ = 0;
+
+  // --- Streaming responses (types.h, StreamBody). All on the strand. ---------------------
+  void StartStream(Response r);
+  void StreamPump();
+  void StreamWrite(std::string data);
+  void OnStreamWrite(beast::error_code ec);
+  void ReadWhileStreaming();
+  void ArmHeartbeat(std::chrono::steady_clock::time_point at);
+  void EndStream(StreamEnd reason);
+
+  std::shared_ptr<StreamBody> stream_body_;
+  std::shared_ptr<SessionStreamSink> stream_sink_;
+  std::string stream_out_;         // the bytes of the write in flight
+  std::string stream_chunk_head_;  // "<hex size>\r\n" of the write in flight
+  bool stream_chunked_ = false;
+  bool stream_writing_ = false;
+  bool stream_ending_ = false;  // no more Pull(): write what is pulled, then end
+  bool stream_ended_ = false;
+  StreamEnd stream_end_reason_ = StreamEnd::kFinished;
+  size_t stream_junk_bytes_ = 0;  // bytes the client sent while streaming
+  std::optional<asio::steady_timer> heartbeat_timer_;
+  std::chrono::milliseconds heartbeat_interval_{0};
+  std::chrono::steady_clock::time_point last_stream_write_;
 };
+
+// Wakes a streaming Session from any thread; coalesces wake-ups until the next Pull().
+class SessionStreamSink final : public StreamSink {
+ public:
+  explicit SessionStreamSink(std::weak_ptr<Session> session) : session_(std::move(session)) {}
+  void Notify() override {
+    if (pending_.exchange(true, std::memory_order_acq_rel)) return;
+    if (auto s = session_.lock()) s->PostStreamPump();
+  }
+  void Abort() override {
+    if (auto s = session_.lock()) s->PostStreamAbort();
+  }
+  // Called by the session right before Pull(): a Notify() from now on wakes it again.
+  void Rearm() { pending_.store(false, std::memory_order_release); }
+
+ private:
+  std::weak_ptr<Session> session_;
+  std::atomic<bool> pending_{false};
+};
+
+void Session::StartStream(Response r) {
+  std::shared_ptr<StreamBody> body = std::move(r.stream);
+  if (server_->stopping.load()) {
+    body->Finish(StreamEnd::kServerStopping);
+    close_after_ = true;
+    return Write(Envelope(ErrorCode::kUnavailable, "the server is shutting down", request_id_));
+  }
+  bhttp::response<bhttp::empty_body> res;
+  res.version(version_);
+  res.result(static_cast<unsigned>(r.status));
+  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+  res.set("X-Request-Id", request_id_);
+  if (rate_) {
+    res.set("X-RateLimit-Limit", std::to_string(rate_->limit));
+    res.set("X-RateLimit-Remaining", std::to_string(rate_->remaining));
+    res.set("X-RateLimit-Reset", std::to_string(rate_->reset_seconds));
+  }
+  for (auto& [name, value] : r.headers) res.insert(name, value);
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.set("X-Accel-Buffering", "no");
+  res.keep_alive(false);
+  // HTTP/1.0 has no chunked coding: the end of the connection ends the body.
+  stream_chunked_ = version_ >= 11;
+  if (stream_chunked_) res.chunked(true);
+  std::ostringstream head;
+  head << res.base();
+  status_ = r.status;
+  Record();
+  // A stream is a long-lived connection, not a request in flight: Stop() ends it (StopStream)
+  // and waits, within the grace period, for its last write.
+  if (counted_) {
+    counted_ = false;
+    server_->EndRequest();
+  }
+  server_->BeginStream();
+  stream_body_ = std::move(body);
+  stream_sink_ = std::make_shared<SessionStreamSink>(weak_from_this());
+  heartbeat_interval_ = stream_body_->heartbeat_interval();
+  stream_body_->Start(stream_sink_);
+  // The head goes out alone (unchunked); StreamPump() follows once it is written.
+  stream_writing_ = true;
+  stream_out_ = head.str();
+  stream_.expires_after(server_->options.write_timeout);
+  asio::async_write(stream_, asio::buffer(stream_out_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->OnStreamWrite(ec);
+                    });
+  last_stream_write_ = std::chrono::steady_clock::now();
+  ReadWhileStreaming();
+  if (heartbeat_interval_.count() > 0) {
+    heartbeat_timer_.emplace(stream_.get_executor());
+    ArmHeartbeat(last_stream_write_ + heartbeat_interval_);
+  }
+}
+
+void Session::StreamPump() {
+  if (!stream_body_ || stream_ended_ || stream_writing_) return;
+  std::string out;
+  if (!stream_ending_) {
+    stream_sink_->Rearm();
+    if (!stream_body_->Pull(out)) stream_ending_ = true;
+  }
+  if (!out.empty()) return StreamWrite(std::move(out));
+  if (!stream_ending_) return;  // idle until Notify()
+  if (!stream_chunked_) return EndStream(stream_end_reason_);
+  // The terminating chunk, then the end.
+  static const std::string kLastChunk = "0\r\n\r\n";
+  stream_writing_ = true;
+  stream_.expires_after(server_->options.write_timeout);
+  asio::async_write(stream_, asio::buffer(kLastChunk),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->stream_writing_ = false;
+                      self->EndStream(ec ? StreamEnd::kWriteFailed : self->stream_end_reason_);
+                    });
+}
+
+void Session::StreamWrite(std::string data) {
+  stream_writing_ = true;
+  stream_out_ = std::move(data);
+  last_stream_write_ = std::chrono::steady_clock::now();
+  // A stalled reader shows as a write that does not complete: write_timeout drops it. An idle
+  // stream has no write pending and no deadline.
+  stream_.expires_after(server_->options.write_timeout);
+  auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->OnStreamWrite(ec);
+  };
+  if (!stream_chunked_) {
+    asio::async_write(stream_, asio::buffer(stream_out_), std::move(done));
+    return;
+  }
+  static const std::string kCrlf = "\r\n";
+  char hex[32];
+  int n = std::snprintf(hex, sizeof hex, "%zx\r\n", stream_out_.size());
+  stream_chunk_head_.assign(hex, static_cast<size_t>(n));
+  std::array<asio::const_buffer, 3> buffers = {
+      asio::buffer(stream_chunk_head_), asio::buffer(stream_out_), asio::buffer(kCrlf)};
+  asio::async_write(stream_, buffers, std::move(done));
+}
+
+void Session::OnStreamWrite(beast::error_code ec) {
+  stream_writing_ = false;
+  if (stream_ended_) return;
+  if (ec) return EndStream(StreamEnd::kWriteFailed);
+  stream_.expires_never();
+  StreamPump();
+}
+
+// While streaming, a read is kept pending only to learn that the client went away (EOF or
+// reset). Clients send nothing on a stream; bytes that do arrive are discarded, up to a bound.
+void Session::ReadWhileStreaming() {
+  if (drain_.empty()) drain_.resize(size_t{4} * 1024);
+  stream_.socket().async_read_some(
+      asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+        // Aborted: the socket was closed here (a write timed out, or Stop()); whoever closed
+        // it reports the end.
+        if (self->stream_ended_ || ec == asio::error::operation_aborted) return;
+        constexpr size_t kMaxJunk = size_t{64} * 1024;
+        self->stream_junk_bytes_ += n;
+        if (ec || self->stream_junk_bytes_ > kMaxJunk) {
+          return self->EndStream(self->server_->stopping.load() ? StreamEnd::kServerStopping
+                                                                : StreamEnd::kClientClosed);
+        }
+        self->ReadWhileStreaming();
+      });
+}
+
+// Heartbeats fill silence: one is written when nothing was for heartbeat_interval_.
+void Session::ArmHeartbeat(std::chrono::steady_clock::time_point at) {
+  heartbeat_timer_->expires_at(at);
+  heartbeat_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->stream_ended_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const auto interval = self->heartbeat_interval_;
+    if (now < self->last_stream_write_ + interval) {
+      return self->ArmHeartbeat(self->last_stream_write_ + interval);
+    }
+    if (self->stream_writing_ || self->stream_ending_) return self->ArmHeartbeat(now + interval);
+    std::string beat = self->stream_body_->Heartbeat();
+    if (!beat.empty()) self->StreamWrite(std::move(beat));
+    self->ArmHeartbeat(now + interval);
+  });
+}
+
+void Session::EndStream(StreamEnd reason) {
+  if (!stream_body_ || stream_ended_) return;
+  stream_ended_ = true;
+  if (heartbeat_timer_) heartbeat_timer_->cancel();
+  stream_body_->Finish(reason);
+  server_->EndStream();
+  beast::error_code ec;
+  if (reason == StreamEnd::kFinished || reason == StreamEnd::kServerStopping) {
+    // Everything was written: a normal close (FIN after the data).
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  } else {
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+  stream_.close();
+}
 
 // Owns the Request while the handler works on it; every copy of the Responder holds it.
 // If the last copy goes away unanswered, the client gets a 500 instead of a hang.
@@ -828,12 +1065,26 @@ void Server::Stop() {
     beast::error_code ec;
     s.acceptor.close(ec);
   });
+  // Streams never finish on their own: end them now, gracefully (stage 2 closes whatever
+  // is left, e.g. a stream whose last write is stuck).
+  {
+    std::vector<std::shared_ptr<Session>> open;
+    {
+      std::lock_guard lock(s.mu);
+      for (auto& [ptr, weak] : s.sessions) {
+        if (auto session = weak.lock()) open.push_back(std::move(session));
+      }
+    }
+    for (auto& session : open) session->StopStream();
+  }
   const auto deadline = std::chrono::steady_clock::now() + s.options.shutdown_grace;
   {
     std::unique_lock lock(s.mu);
-    if (!s.cv.wait_until(lock, deadline, [&] { return s.in_flight == 0; })) {
+    if (!s.cv.wait_until(lock, deadline,
+                         [&] { return s.in_flight == 0 && s.open_streams == 0; })) {
       log::Warn("shutdown grace expired with requests in flight",
-                {{"in_flight", std::to_string(s.in_flight)}});
+                {{"in_flight", std::to_string(s.in_flight)},
+                 {"open_streams", std::to_string(s.open_streams)}});
     }
   }
   // Stage 2: close every connection (idle keep-alive ones and stragglers), then join.

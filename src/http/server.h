@@ -80,7 +80,9 @@ class Server {
 
   // Graceful, two-stage: stops accepting; lets in-flight requests finish and their
   // responses be written (new requests on open connections are answered with
-  // "Connection: close"), for up to shutdown_grace; then closes every connection and joins
+  // "Connection: close") and ends open streams (their last write, then the terminating
+  // chunk; StreamEnd::kServerStopping), for up to shutdown_grace; then closes every
+  // connection and joins
   // the io threads. Idempotent. Must not be called from a handler / io thread. A responder
   // called after Stop() returned is dropped.
   void Stop();

@@ -2,6 +2,7 @@
 // The contract between the HTTP server (server.cc, router.cc, middleware) and the API
 // handlers (http/api/). Handlers never see Beast types.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,11 +50,65 @@ struct Request {
   [[nodiscard]] std::string_view Param(std::string_view name) const;
 };
 
+// Streaming responses (text/event-stream). A handler answers with a Response whose `stream`
+// is set; the server then writes the head (the Response's status, content type and headers,
+// plus Cache-Control: no-cache, X-Accel-Buffering: no and Connection: close; no
+// Content-Length) and afterwards whatever the StreamBody produces, asynchronously, without a
+// thread per connection. Framing: chunked transfer coding for HTTP/1.1 clients (each write is
+// one chunk; the terminating chunk is sent when the stream ends gracefully), the end of the
+// connection for HTTP/1.0 clients. The connection is never reused after a stream.
+//
+// Flow control is pull-based: the server calls Pull() when the body has notified it and no
+// write is in flight, and again after each write completes, so a body buffers while the
+// client is slow and the server never holds more than one Pull() worth of bytes. Each write
+// must complete within ServerOptions::write_timeout or the connection is dropped (a stalled
+// reader); an idle stream has no timeout. The server detects a client that closes its side.
+
+// How a StreamBody wakes the server. Thread-safe, cheap and non-blocking (it posts to the
+// connection's strand and coalesces); calls after the connection ended are ignored.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // New bytes are ready: the server will call Pull() soon.
+  virtual void Notify() = 0;
+  // End the stream now: pending and unsent bytes are dropped and the connection is closed
+  // (e.g. the body's buffer overflowed because the client does not keep up).
+  virtual void Abort() = 0;
+};
+
+enum class StreamEnd {
+  kFinished,      // Pull() returned false and the rest was written
+  kClientClosed,  // the client closed the connection or sent something we do not accept
+  kWriteFailed,   // a write failed or did not complete within write_timeout
+  kAborted,       // StreamSink::Abort()
+  kServerStopping,
+};
+
+class StreamBody {
+ public:
+  virtual ~StreamBody() = default;
+  // Once, before any Pull(), on an io thread. The sink stays valid as long as the body.
+  virtual void Start(std::shared_ptr<StreamSink> sink) = 0;
+  // Appends the next bytes to `out` (appending nothing is fine: the server then waits for
+  // Notify()). Returns false when the stream is finished: `out` is written, then the stream
+  // ends. Called on an io thread, never concurrently with itself or Start().
+  virtual bool Pull(std::string& out) = 0;
+  // Bytes to write when the stream has written nothing for heartbeat_interval(); zero
+  // interval disables heartbeats. Read once, when the stream starts.
+  [[nodiscard]] virtual std::chrono::milliseconds heartbeat_interval() const { return {}; }
+  [[nodiscard]] virtual std::string Heartbeat() { return {}; }
+  // Exactly once, when the stream has ended for any reason; nothing is called after it.
+  // Any thread (an io thread, or the thread running Server::Stop()).
+  virtual void Finish(StreamEnd reason) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set for a streaming response (see StreamBody); `body` is then ignored.
+  std::shared_ptr<StreamBody> stream;
 
   Response& SetHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

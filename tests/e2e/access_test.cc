@@ -1,8 +1,6 @@
 // Tenancy and scopes (SPEC §3): another workspace's objects are 404 on every route that takes
 // an id, and every route refuses a token without its scope with 403. The routes are a table.
 
-#include <set>
-
 #include "e2e/harness.h"
 
 namespace causeloop::e2e {
@@ -60,6 +58,20 @@ const std::vector<Route>& Routes() {
        R"({"name":"made {unique}","scopes":["tokens:admin"]})"},
       {"POST", "/v1/api-tokens/{token}/rotate", "tokens:admin", R"({"grace_seconds":0})"},
       {"DELETE", "/v1/api-tokens/{token}", "tokens:admin", ""},
+      {"POST", "/v1/webhooks", "webhooks:admin",
+       R"({"url":"https://hooks.example.com/{unique}","event_types":["ping"]})"},
+      {"POST", "/v1/webhook-subscriptions", "webhooks:admin",
+       R"({"url":"https://hooks.example.com/s/{unique}","events":["ping"]})"},
+      {"GET", "/v1/webhooks", "webhooks:read", ""},
+      {"GET", "/v1/webhooks/{webhook}", "webhooks:read", ""},
+      {"PATCH", "/v1/webhooks/{webhook}", "webhooks:admin", R"({"description":"d {unique}"})"},
+      {"POST", "/v1/webhooks/{webhook}/test", "webhooks:admin", ""},
+      {"GET", "/v1/webhooks/{webhook}/deliveries", "webhooks:read", ""},
+      {"POST", "/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", "webhooks:admin", ""},
+      {"POST", "/v1/webhooks/{webhook}/recover", "webhooks:admin",
+       R"({"since":"2020-01-01T00:00:00Z"})"},
+      {"POST", "/v1/webhooks/{webhook}/rotate-secret", "webhooks:admin", R"({"grace_seconds":60})"},
+      {"DELETE", "/v1/webhooks/{webhook}", "webhooks:admin", ""},
   };
   return routes;
 }
@@ -108,6 +120,13 @@ class AccessTest : public ServerTest<AccessTest> {
     Json t = Json::Parse(token.body);
     ids["{token}"] = t.Str("/id").value_or("tok_missing");
     ids["{token_secret}"] = t.Str("/token").value_or("");
+    HttpResponse hook = http.Post("/v1/webhooks", R"({"url":"https://hooks.example.com/)" + u +
+                                                      R"(","event_types":["ping"]})");
+    EXPECT_TRUE(HasStatus(hook, 201));
+    ids["{webhook}"] = Json::Parse(hook.body).Str("/id").value_or("whe_missing");
+    HttpResponse ping = http.Post("/v1/webhooks/" + ids["{webhook}"] + "/test", "");
+    EXPECT_TRUE(HasStatus(ping, 202));
+    ids["{delivery}"] = Json::Parse(ping.body).Str("/id").value_or("whd_missing");
     return ids;
   }
 };
@@ -121,7 +140,8 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
     if (route.path.find("{issue}") == std::string::npos &&
         route.path.find("{job}") == std::string::npos &&
         route.path.find("{token}") == std::string::npos &&
-        route.path.find("{pattern}") == std::string::npos) {
+        route.path.find("{pattern}") == std::string::npos &&
+        route.path.find("{webhook}") == std::string::npos) {
       continue;
     }
     ++checked;
@@ -129,7 +149,7 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
     HttpResponse r = other.Request(route.method, path, Fill(route.body, owned));
     EXPECT_TRUE(IsErrorEnvelope(r, 404, "not_found")) << route.method << " " << path;
   }
-  EXPECT_EQ(checked, 14);
+  EXPECT_EQ(checked, 22);
 
   // Nothing the other workspace tried took effect.
   Json issue = Json::Parse(http_.Get("/v1/issues/" + owned["{issue}"]).body);
@@ -137,6 +157,54 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
   EXPECT_FALSE(issue.Str("/resolved_at").has_value()) << issue.Raw("");
   EXPECT_TRUE(HasStatus(http_.WithToken(owned["{token_secret}"]).Get("/v1/issues"), 200))
       << "the other workspace rotated or revoked this workspace's token";
+}
+
+// The table covers every authenticated route the server documents, so a new route cannot
+// skip these checks. (The live stream never ends a response: its scope is tested with it.)
+TEST_F(AccessTest, TheRouteTableCoversEveryDocumentedRoute) {
+  Json doc = Json::Parse(http_.Get("/openapi.json").body);
+  // Path segments; a documented "{param}" segment matches any segment of the table's.
+  auto segments = [](std::string path) {
+    path = path.substr(0, path.find('?'));
+    std::vector<std::string> out;
+    for (size_t at = 0; at < path.size();) {
+      size_t next = path.find('/', at + 1);
+      out.push_back(path.substr(at, next - at));
+      at = next == std::string::npos ? path.size() : next;
+    }
+    return out;
+  };
+  auto covered = [&](const std::string& method, const std::string& doc_path) {
+    auto doc = segments(doc_path);
+    for (const Route& r : Routes()) {
+      auto mine = segments(r.path);
+      if (r.method != method || mine.size() != doc.size()) continue;
+      bool same = true;
+      for (size_t i = 0; i < doc.size() && same; ++i) {
+        same = doc[i] == mine[i] || doc[i].starts_with("/{");
+      }
+      if (same) return true;
+    }
+    return false;
+  };
+  simdjson::dom::object paths;
+  ASSERT_EQ(doc.At("/paths")->get_object().get(paths), simdjson::SUCCESS);
+  int documented = 0;
+  for (auto [path, item] : paths) {
+    simdjson::dom::object ops;
+    if (item.get_object().get(ops) != simdjson::SUCCESS) continue;
+    for (auto [method, op] : ops) {
+      std::string_view scope;
+      if (op["x-scope"].get(scope) != simdjson::SUCCESS) continue;  // public routes
+      if (path == "/v1/notifications/stream") continue;
+      std::string m(method);
+      for (char& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      ++documented;
+      EXPECT_TRUE(covered(m, std::string(path)))
+          << m << " " << path << " is missing from the access table";
+    }
+  }
+  EXPECT_GT(documented, 30);
 }
 
 TEST_F(AccessTest, BulkUpdateFromAnotherWorkspaceLeavesTheIssuesAlone) {

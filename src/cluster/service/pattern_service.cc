@@ -1,5 +1,6 @@
 #include "cluster/service/pattern_service.h"
 
+#include <chrono>
 #include <cstdio>
 
 #include "core/ids.h"
@@ -94,6 +95,17 @@ Result<PatternService::Workspace*> PatternService::Acquire(const std::string& ws
 
 Result<store::PatternChoice> PatternService::Assign(const std::string& ws,
                                                     const model::IssueRecord& r) {
+  auto started = std::chrono::steady_clock::now();
+  Result<store::PatternChoice> choice = AssignLocked(ws, r);
+  if (latency_observer_) {
+    latency_observer_(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return choice;
+}
+
+Result<store::PatternChoice> PatternService::AssignLocked(const std::string& ws,
+                                                          const model::IssueRecord& r) {
   std::unique_lock<std::mutex> lock;
   auto w = Acquire(ws, lock);
   if (!w) return Fail(w.error());

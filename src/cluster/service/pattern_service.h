@@ -6,6 +6,7 @@
 // Thread-safe. The store calls Assign/On*/Reload on its writer thread inside the
 // transaction (so assignments follow commit order); API threads call Explain.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,11 +50,19 @@ class PatternService final : public store::PatternAssigner {
 
   Result<PatternExplanation> Explain(const std::string& workspace_id, const model::Issue& issue);
 
+  // Called with the duration of every Assign (lock wait, first-use load and engine
+  // included), in seconds. Set before the first Assign.
+  void SetLatencyObserver(std::function<void(double)> observer) {
+    latency_observer_ = std::move(observer);
+  }
+
  private:
   struct Workspace;
   // The workspace's state, loaded from the store when needed; its mutex is held on return.
   Result<Workspace*> Acquire(const std::string& workspace_id, std::unique_lock<std::mutex>& lock);
   Status Load(const std::string& workspace_id, Workspace& w);
+  Result<store::PatternChoice> AssignLocked(const std::string& workspace_id,
+                                            const model::IssueRecord& record);
 
   store::Store& store_;
   const Clock& clock_;
@@ -61,6 +70,7 @@ class PatternService final : public store::PatternAssigner {
   const Config config_;
   std::mutex mu_;  // guards workspaces_ (the map, not the entries)
   std::unordered_map<std::string, std::unique_ptr<Workspace>> workspaces_;
+  std::function<void(double)> latency_observer_;
 };
 
 }  // namespace causeloop::cluster

@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP API: thin handlers that decode, call one use case, and encode (SPEC §3–§5, §7.1).
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,8 @@
 #include "http/router.h"
 #include "ingest/ingestor.h"
 #include "store/store.h"
+#include "stream/event_hub.h"
+#include "webhooks/outbound/dispatcher.h"
 
 namespace causeloop::http::api {
 
@@ -28,6 +31,15 @@ struct ApiContext {
   std::string version;
   // The clustering engine, for explanations; null when clustering is off.
   cluster::PatternService* patterns = nullptr;
+  // Outbound webhooks: the delivery engine (null: endpoints are stored but nothing is sent),
+  // the key that seals signing secrets at rest, and whether private targets are allowed.
+  webhooks::Dispatcher* webhooks = nullptr;
+  std::string secret_key;
+  bool allow_private_webhook_targets = false;
+  // The live stream's hub (null: GET /v1/notifications/stream answers 503) and how long a
+  // stream may be silent before a ping comment is sent.
+  stream::EventHub* events = nullptr;
+  std::chrono::milliseconds stream_ping{30'000};
 };
 
 // Registers every route with its scope and limits.

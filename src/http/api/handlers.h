@@ -39,7 +39,21 @@ void UnlinkIssuePattern(ApiContext& ctx, const Request& req, const Responder& re
 void GetSimilarIssues(ApiContext& ctx, const Request& req, const Responder& respond);
 void GetPatternExplanation(ApiContext& ctx, const Request& req, const Responder& respond);
 
+// webhooks_api.cc
+void CreateWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
+void CreateWebhookSubscription(ApiContext& ctx, const Request& req, const Responder& respond);
+void ListWebhooks(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
+void PatchWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
+void DeleteWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
+void RotateWebhookSecret(ApiContext& ctx, const Request& req, const Responder& respond);
+void TestWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
+void ListWebhookDeliveries(ApiContext& ctx, const Request& req, const Responder& respond);
+void RedeliverWebhookDelivery(ApiContext& ctx, const Request& req, const Responder& respond);
+void RecoverWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
+
 void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetNotificationStream(ApiContext& ctx, const Request& req, const Responder& respond);
 
 // The embedded OpenAPI document (generated from openapi.json at build time).
 extern const char* const kOpenApiJson;

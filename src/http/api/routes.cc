@@ -55,7 +55,25 @@ void RegisterRoutes(Router& router, ApiContext& ctx) {
   router.Add(M::kPatch, "/v1/patterns/{id}", scoped("patterns:write"), bind(PatchPattern));
   router.Add(M::kPost, "/v1/patterns/{id}/merge", scoped("patterns:write"), bind(MergePattern));
 
+  router.Add(M::kPost, "/v1/webhooks", scoped("webhooks:admin"), bind(CreateWebhook));
+  router.Add(M::kGet, "/v1/webhooks", scoped("webhooks:read"), bind(ListWebhooks));
+  router.Add(M::kGet, "/v1/webhooks/{id}", scoped("webhooks:read"), bind(GetWebhook));
+  router.Add(M::kPatch, "/v1/webhooks/{id}", scoped("webhooks:admin"), bind(PatchWebhook));
+  router.Add(M::kDelete, "/v1/webhooks/{id}", scoped("webhooks:admin"), bind(DeleteWebhook));
+  router.Add(M::kPost, "/v1/webhook-subscriptions", scoped("webhooks:admin"),
+             bind(CreateWebhookSubscription));
+  router.Add(M::kPost, "/v1/webhooks/{id}/test", scoped("webhooks:admin"), bind(TestWebhook));
+  router.Add(M::kGet, "/v1/webhooks/{id}/deliveries", scoped("webhooks:read"),
+             bind(ListWebhookDeliveries));
+  router.Add(M::kPost, "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+             scoped("webhooks:admin"), bind(RedeliverWebhookDelivery));
+  router.Add(M::kPost, "/v1/webhooks/{id}/recover", scoped("webhooks:admin"), bind(RecoverWebhook));
+  router.Add(M::kPost, "/v1/webhooks/{id}/rotate-secret", scoped("webhooks:admin"),
+             bind(RotateWebhookSecret));
+
   router.Add(M::kGet, "/v1/events", scoped("events:read"), bind(ListEvents));
+  router.Add(M::kGet, "/v1/notifications/stream", scoped("events:read"),
+             bind(GetNotificationStream));
 }
 
 }  // namespace causeloop::http::api

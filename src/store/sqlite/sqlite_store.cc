@@ -867,9 +867,6 @@ class SqliteStore final : public Store {
             auto d = sqlite::SelectDelivery(c, ws, endpoint_id, delivery_id, false);
             if (!d) return Fail(d.error());
             if (!*d) return Fail(ErrorCode::kNotFound, "no such delivery");
-            if ((*d)->status == model::DeliveryStatus::kPending) {
-              return Fail(ErrorCode::kConflict, "the delivery is still pending");
-            }
             picked.push_back(std::move(**d));
           } else {
             auto f = sqlite::SelectFailedSince(c, ws, endpoint_id, failed_since);
