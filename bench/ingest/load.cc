@@ -287,6 +287,38 @@ void Summarize(WorkloadReport& report) {
   for (PhaseStats& run : report.runs) report.summaries.push_back(Summarize(run));
 }
 
+std::string Fixed(double v, int decimals);
+
+// From the server's causeloop_pattern_assign_seconds histogram (every assignment since the
+// server started, warm-up included): the count and the bucket bounds holding p50 and p99.
+std::string AssignLatencySummary(const std::string& metrics) {
+  const std::string prefix = "causeloop_pattern_assign_seconds_bucket{le=\"";
+  std::vector<std::pair<double, double>> buckets;  // (upper bound, cumulative count)
+  std::istringstream in(metrics);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::size_t close = line.find('"', prefix.size());
+    const std::size_t space = line.rfind(' ');
+    if (close == std::string::npos || space == std::string::npos) continue;
+    const std::string le = line.substr(prefix.size(), close - prefix.size());
+    const double bound = le == "+Inf" ? 1e9 : std::strtod(le.c_str(), nullptr);
+    buckets.emplace_back(bound, std::strtod(line.c_str() + space + 1, nullptr));
+  }
+  if (buckets.empty() || buckets.back().second <= 0) return "no pattern assignments recorded";
+  const double total = buckets.back().second;
+  auto quantile = [&](double q) {
+    for (const auto& [bound, cumulative] : buckets) {
+      if (cumulative >= q * total) {
+        return bound >= 1e9 ? std::string("> 100 ms") : "<= " + Fixed(bound * 1e6, 0) + " us";
+      }
+    }
+    return std::string("?");
+  };
+  return "pattern assignment (server histogram, n=" + Fixed(total, 0) + "): p50 " + quantile(0.5) +
+         ", p99 " + quantile(0.99);
+}
+
 WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
   WorkloadReport report;
   report.name = workload;
@@ -363,6 +395,12 @@ WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
   }
   TemplateSource source(templates, first_new_key, pool, reuse, c.seed + 7);
   EngineResult result = RunLoad(engine, source, Phases(c), server.get());
+  if (name == workload) {
+    std::string metrics;
+    if (HttpGet(server->port(), "/metrics", std::chrono::seconds(10), &metrics) == 200) {
+      report.note += std::string(report.note.empty() ? "" : "; ") + AssignLatencySummary(metrics);
+    }
+  }
   const bool clean_exit = server->Stop(std::chrono::seconds(30));
   if (result.aborted) {
     report.error = result.abort_reason + "\n--- server log (tail) ---\n" + server->LogTail(4000);

@@ -279,6 +279,11 @@ std::string ServerProcess::LogTail(std::size_t max_bytes) const {
 }
 
 int HttpGetStatus(int port, std::string_view target, std::chrono::milliseconds timeout) {
+  return HttpGet(port, target, timeout, nullptr);
+}
+
+int HttpGet(int port, std::string_view target, std::chrono::milliseconds timeout,
+            std::string* body) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   http::request<http::empty_body> req{http::verb::get, target, 11};
@@ -294,7 +299,9 @@ int HttpGetStatus(int port, std::string_view target, std::chrono::milliseconds t
     http::async_write(stream, req, [&](beast::error_code ec2, std::size_t) {
       if (ec2) return;
       http::async_read(stream, buffer, res, [&](beast::error_code ec3, std::size_t) {
-        if (!ec3) status = static_cast<int>(res.result_int());
+        if (ec3) return;
+        status = static_cast<int>(res.result_int());
+        if (body != nullptr) *body = res.body();
       });
     });
   });

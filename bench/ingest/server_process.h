@@ -96,6 +96,9 @@ class ServerProcess {
 
 // GET `target` on 127.0.0.1:`port`; the status code, or -1 on any failure within `timeout`.
 int HttpGetStatus(int port, std::string_view target, std::chrono::milliseconds timeout);
+// The same, keeping the response body in `body` (when not null).
+int HttpGet(int port, std::string_view target, std::chrono::milliseconds timeout,
+            std::string* body);
 
 // User+system CPU seconds of this process.
 double SelfCpuSeconds();

@@ -126,6 +126,17 @@ bool Contradicts(const ErrorSignature& sig, const Cluster& c) {
   return !theirs.empty() && theirs != sig.exception;
 }
 
+// Dice overlap of the signal's masked tokens with a template of another length.
+double TokenOverlap(const MaskedText& m, const std::vector<std::string>& tmpl) {
+  size_t matched = 0;
+  for (size_t i = 0; i < m.size(); ++i) {
+    std::string_view tok = m.Token(i);
+    if (tok != kWildcard && std::find(tmpl.begin(), tmpl.end(), tok) != tmpl.end()) ++matched;
+  }
+  size_t total = m.size() + tmpl.size();
+  return total == 0 ? 1.0 : 2.0 * static_cast<double>(matched) / static_cast<double>(total);
+}
+
 uint64_t FingerprintOf(const MaskedText& m, const ErrorSignature& sig, std::string_view service) {
   uint64_t h = Hash(m.text);
   h = Hash(sig.Text(), h ^ 0x1f);
@@ -250,16 +261,29 @@ Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
-Assignment Engine::Assign(const Signal& signal) {
+PreparedSignal Prepare(const Signal& signal) {
+  PreparedSignal p;
+  internal::MaskInto(signal.title, p.masked);
+  p.signature = internal::ExtractSignature(signal.title, signal.body);
+  p.service = std::string(signal.service);
+  p.fingerprint = FingerprintOf(p.masked, p.signature, p.service);
+  return p;
+}
+
+Assignment Engine::Assign(const Signal& signal) { return Assign(Prepare(signal)); }
+
+Assignment Engine::Assign(const PreparedSignal& prepared) {
   Impl& im = *impl_;
   im.assigned = true;
-  MaskedText& m = im.scratch;
-  internal::MaskInto(signal.title, m);
-  ErrorSignature sig = internal::ExtractSignature(signal.title, signal.body);
+  const MaskedText& m = prepared.masked;
+  const ErrorSignature& sig = prepared.signature;
+  struct {
+    std::string_view service;
+  } signal{prepared.service};
   uint64_t key = ExactKey(m, sig);
 
   Assignment out;
-  out.fingerprint = FingerprintOf(m, sig, signal.service);
+  out.fingerprint = prepared.fingerprint;
 
   if (auto it = im.exact.find(key); it != im.exact.end()) {
     Cluster& c = im.clusters[it->second - 1];
@@ -324,7 +348,7 @@ Assignment Engine::Assign(const Signal& signal) {
     im.Remember(key, by_sig);
     im.AdoptSignature(c, by_sig, sig, signal.service, changed);
     out.cluster = by_sig;
-    out.score = Explain(signal, by_sig).score;
+    out.score = TokenOverlap(m, c.tmpl);
     out.changed = changed || c.keys.size() != keys;
     return out;
   }
@@ -374,20 +398,17 @@ Explanation Engine::Explain(const Signal& signal, ClusterId cluster) const {
     return e;
   }
   // Other lengths (a signature match): which of the signal's tokens the template has.
-  size_t matched = 0;
   for (size_t i = 0; i < m.size(); ++i) {
     std::string_view tok = m.Token(i);
     if (tok == kWildcard) {
       e.variable_tokens.push_back(raw(i));
     } else if (std::find(c->tmpl.begin(), c->tmpl.end(), tok) != c->tmpl.end()) {
       e.matched_tokens.push_back(raw(i));
-      ++matched;
     } else {
       e.differing_tokens.push_back(raw(i));
     }
   }
-  size_t total = m.size() + c->tmpl.size();
-  e.score = total == 0 ? 1.0 : 2.0 * static_cast<double>(matched) / static_cast<double>(total);
+  e.score = TokenOverlap(m, c->tmpl);
   return e;
 }
 

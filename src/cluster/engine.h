@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/mask.h"
 #include "core/result.h"
 
 namespace causeloop::cluster {
@@ -68,6 +69,17 @@ struct Config {
   size_t max_differing_tokens = 1;
 };
 
+// A signal's masked title, error signature, service and fingerprint: the costly part of an
+// assignment, which depends on no engine state (so callers may compute it on any thread,
+// outside the lock that serializes Assign).
+struct PreparedSignal {
+  internal::MaskedText masked;
+  internal::ErrorSignature signature;
+  std::string service;
+  uint64_t fingerprint = 0;  // Engine::Fingerprint of the signal
+};
+PreparedSignal Prepare(const Signal& signal);
+
 class Engine {
  public:
   explicit Engine(Config config = {});
@@ -77,6 +89,7 @@ class Engine {
 
   // Assigns a signal to an existing cluster or creates one, and updates that cluster.
   Assignment Assign(const Signal& signal);
+  Assignment Assign(const PreparedSignal& prepared);
 
   // A stable 64-bit hash of the signal's masked form (masked title tokens, error signature,
   // service). Equal for signals that differ only in variable parts. Same across processes.

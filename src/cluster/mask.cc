@@ -405,7 +405,12 @@ class SignatureScanner {
   }
 
   void Word(std::string_view w, std::string_view after) {
-    if (IsExceptionName(w)) {
+    // Most words are none of these: decide on the first and last letters before anything else.
+    char first = w.front();
+    bool maybe_exception = w.size() >= 6 && (w.back() == 'n' || w.back() == 'r');
+    bool maybe_code = first == 'E' || first == 'S' || first == 'O';
+    if (!maybe_exception && !maybe_code) return;
+    if (maybe_exception && IsExceptionName(w)) {
       AddUnique(exceptions_, std::string(w.substr(w.find_last_of('.') + 1)));
       return;
     }

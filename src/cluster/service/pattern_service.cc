@@ -96,7 +96,9 @@ Result<PatternService::Workspace*> PatternService::Acquire(const std::string& ws
 Result<store::PatternChoice> PatternService::Assign(const std::string& ws,
                                                     const model::IssueRecord& r) {
   auto started = std::chrono::steady_clock::now();
-  Result<store::PatternChoice> choice = AssignLocked(ws, r);
+  // The costly, stateless part first, outside the workspace lock.
+  PreparedSignal prepared = Prepare(SignalOf(r.title, r.body, r.service, r.source));
+  Result<store::PatternChoice> choice = AssignLocked(ws, prepared);
   if (latency_observer_) {
     latency_observer_(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -105,15 +107,13 @@ Result<store::PatternChoice> PatternService::Assign(const std::string& ws,
 }
 
 Result<store::PatternChoice> PatternService::AssignLocked(const std::string& ws,
-                                                          const model::IssueRecord& r) {
+                                                          const PreparedSignal& prepared) {
   std::unique_lock<std::mutex> lock;
   auto w = Acquire(ws, lock);
   if (!w) return Fail(w.error());
   Workspace& st = **w;
-  Signal signal = SignalOf(r.title, r.body, r.service, r.source);
   store::PatternChoice choice;
-  uint64_t fp = st.engine.Fingerprint(signal);
-  choice.fingerprint = FingerprintHex(fp);
+  choice.fingerprint = FingerprintHex(prepared.fingerprint);
   if (auto it = st.overrides.find(choice.fingerprint); it != st.overrides.end()) {
     // A person decided where this fingerprint belongs: the engine does not learn from it.
     choice.pattern_id = st.Live(it->second);
@@ -121,7 +121,7 @@ Result<store::PatternChoice> PatternService::AssignLocked(const std::string& ws,
     choice.score = 1;
     return choice;
   }
-  Assignment a = st.engine.Assign(signal);
+  Assignment a = st.engine.Assign(prepared);
   choice.cluster = a.cluster;
   choice.score = a.score;
   // Only a changed cluster is written again (the store keeps the last state it was given).

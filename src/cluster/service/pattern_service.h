@@ -62,7 +62,7 @@ class PatternService final : public store::PatternAssigner {
   Result<Workspace*> Acquire(const std::string& workspace_id, std::unique_lock<std::mutex>& lock);
   Status Load(const std::string& workspace_id, Workspace& w);
   Result<store::PatternChoice> AssignLocked(const std::string& workspace_id,
-                                            const model::IssueRecord& record);
+                                            const PreparedSignal& prepared);
 
   store::Store& store_;
   const Clock& clock_;
