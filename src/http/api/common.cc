@@ -65,4 +65,25 @@ std::string QueryFingerprint(const Request& req, std::initializer_list<std::stri
   return auth::Sha256Hex(f).substr(0, 16);
 }
 
+Result<ListPosition> OpenListCursor(const auth::CursorSigner& cursors, std::string_view cursor,
+                                    std::string_view version, std::string_view fingerprint) {
+  auto payload = cursors.Open(cursor);
+  if (!payload) return Fail(payload.error());
+  std::string_view p = *payload;
+  auto next = [&p]() {
+    auto bar = p.find('|');
+    std::string_view part = p.substr(0, bar);
+    p = bar == std::string_view::npos ? std::string_view{} : p.substr(bar + 1);
+    return part;
+  };
+  if (next() != version || next() != fingerprint) {
+    return Fail(FieldError("cursor", "the cursor belongs to another query"));
+  }
+  ListPosition pos;
+  pos.after_value = std::string(next());
+  pos.after_id = std::string(next());
+  if (pos.after_id.empty()) return Fail(FieldError("cursor", "invalid or tampered cursor"));
+  return pos;
+}
+
 }  // namespace causeloop::http::api

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/cursor.h"
 #include "core/json_writer.h"
 #include "core/result.h"
 #include "http/types.h"
@@ -60,6 +61,16 @@ Result<simdjson::dom::object> ParseObjectBody(std::string_view body);
 // `scope` (e.g. a path parameter), so a cursor can be bound to the query that made it.
 std::string QueryFingerprint(const Request& req, std::initializer_list<std::string_view> keys,
                              std::string_view scope = {});
+
+// A list cursor sealed from "<version>|<fingerprint>|<sort value>|<id>": the sort value and
+// id to continue after, once checked against the query's `fingerprint` (kValidation naming
+// `cursor` for another query's cursor or a tampered one).
+struct ListPosition {
+  std::string after_value;
+  std::string after_id;
+};
+Result<ListPosition> OpenListCursor(const auth::CursorSigner& cursors, std::string_view cursor,
+                                    std::string_view version, std::string_view fingerprint);
 
 // The requesting principal (the server guarantees one on authenticated routes).
 inline const Principal& Who(const Request& req) { return *req.principal; }

@@ -76,22 +76,10 @@ Result<PatternQuery> DecodeQuery(ApiContext& ctx, const Request& req) {
   if (!limit) return Fail(limit.error());
   q.limit = *limit;
   if (auto c = req.Query("cursor")) {
-    auto payload = ctx.cursors.Open(*c);
-    if (!payload) return Fail(payload.error());
-    // p1|<filter fingerprint>|<sort value>|<id>
-    std::string_view p = *payload;
-    auto next = [&p]() {
-      auto bar = p.find('|');
-      std::string_view part = p.substr(0, bar);
-      p = bar == std::string_view::npos ? std::string_view{} : p.substr(bar + 1);
-      return part;
-    };
-    if (next() != "p1" || next() != FilterFingerprint(req)) {
-      return FailField("cursor", "the cursor belongs to another query");
-    }
-    q.after_value = std::string(next());
-    q.after_id = std::string(next());
-    if (q.after_id.empty()) return FailField("cursor", "invalid or tampered cursor");
+    auto pos = OpenListCursor(ctx.cursors, *c, "p1", FilterFingerprint(req));
+    if (!pos) return Fail(pos.error());
+    q.after_value = std::move(pos->after_value);
+    q.after_id = std::move(pos->after_id);
   }
   return q;
 }

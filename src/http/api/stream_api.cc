@@ -78,8 +78,8 @@ class SseBody final : public StreamBody {
       : log_(store), metrics_(metrics), ping_(ping) {}
 
   Status Open(stream::EventHub& hub, stream::EventStreamOptions options) {
-    auto opened = stream::EventStream::Open(
-        hub, log_, std::move(options), [slot = slot_](stream::Signal s) { slot->Wake(s); });
+    auto opened = stream::EventStream::Open(hub, log_, std::move(options),
+                                            [slot = slot_](stream::Signal s) { slot->Wake(s); });
     if (!opened) return Fail(opened.error());
     stream_ = std::move(*opened);
     return {};

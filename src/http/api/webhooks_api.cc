@@ -82,49 +82,47 @@ std::string EncodeDelivery(const model::WebhookDelivery& d) {
   return w.Take();
 }
 
-// A string array field; every element must be a known event type (or "*").
-Status EventTypesField(simdjson::dom::object obj, std::string_view key,
-                       std::optional<std::vector<std::string>>& out) {
+// A string array field whose elements each pass `check` (which returns an error message, or
+// "" when the element is fine).
+template <typename Check>
+Status StringArrayField(simdjson::dom::object obj, std::string_view key,
+                        std::optional<std::vector<std::string>>& out, Check check) {
   simdjson::dom::element e;
   if (obj[key].get(e) != simdjson::SUCCESS || e.is_null()) return {};
   simdjson::dom::array a;
-  if (e.get_array().get(a) != simdjson::SUCCESS) {
+  auto not_strings = [&] {
     return Fail(FieldError(std::string(key), std::string(key) + " must be an array of strings"));
-  }
+  };
+  if (e.get_array().get(a) != simdjson::SUCCESS) return not_strings();
   std::vector<std::string> v;
   for (auto item : a) {
     std::string_view s;
-    if (item.get(s) != simdjson::SUCCESS) {
-      return Fail(FieldError(std::string(key), std::string(key) + " must be an array of strings"));
-    }
-    if (s != "*" && !model::IsEventType(s)) {
-      return Fail(FieldError(std::string(key), "unknown event type: " + std::string(s)));
+    if (item.get(s) != simdjson::SUCCESS) return not_strings();
+    if (std::string problem = check(s); !problem.empty()) {
+      return Fail(FieldError(std::string(key), problem));
     }
     if (std::find(v.begin(), v.end(), s) == v.end()) v.emplace_back(s);
   }
-  if (v.size() > 64) return Fail(FieldError(std::string(key), "at most 64 event types"));
+  if (v.size() > 64) return Fail(FieldError(std::string(key), "at most 64 items"));
   out = std::move(v);
   return {};
 }
 
-Status StringsField(simdjson::dom::object obj, std::string_view key,
-                    std::optional<std::vector<std::string>>& out) {
-  simdjson::dom::element e;
-  if (obj[key].get(e) != simdjson::SUCCESS || e.is_null()) return {};
-  simdjson::dom::array a;
-  if (e.get_array().get(a) != simdjson::SUCCESS) {
-    return Fail(FieldError(std::string(key), std::string(key) + " must be an array of strings"));
-  }
-  std::vector<std::string> v;
-  for (auto item : a) {
-    std::string_view s;
-    if (item.get(s) != simdjson::SUCCESS || s.empty() || s.size() > 200) {
-      return Fail(FieldError(std::string(key), std::string(key) + " must be an array of ids"));
-    }
-    v.emplace_back(s);
-  }
-  out = std::move(v);
-  return {};
+// Event type names from the catalog, or "*".
+Status EventTypesField(simdjson::dom::object obj, std::string_view key,
+                       std::optional<std::vector<std::string>>& out) {
+  return StringArrayField(obj, key, out, [](std::string_view s) {
+    return s == "*" || model::IsEventType(s) ? std::string()
+                                             : "unknown event type: " + std::string(s);
+  });
+}
+
+Status IdsField(simdjson::dom::object obj, std::string_view key,
+                std::optional<std::vector<std::string>>& out) {
+  return StringArrayField(obj, key, out, [](std::string_view s) {
+    return !s.empty() && s.size() <= 200 ? std::string()
+                                         : std::string("ids are 1 to 200 characters");
+  });
 }
 
 Status BoolField(simdjson::dom::object obj, std::string_view key, std::optional<bool>& out) {
@@ -196,8 +194,8 @@ void CreateWebhook(ApiContext& ctx, const Request& req, const Responder& respond
   std::optional<bool> enabled;
   for (const Status& s :
        {OptString(*obj, "url", url, 2000), OptString(*obj, "description", description, 500),
-        EventTypesField(*obj, "event_types", types),
-        StringsField(*obj, "connector_ids", connectors), BoolField(*obj, "enabled", enabled)}) {
+        EventTypesField(*obj, "event_types", types), IdsField(*obj, "connector_ids", connectors),
+        BoolField(*obj, "enabled", enabled)}) {
     if (!s) return ReplyError(req, respond, s.error());
   }
   if (!url) return ReplyError(req, respond, FieldError("url", "url is required"));
@@ -265,8 +263,8 @@ void PatchWebhook(ApiContext& ctx, const Request& req, const Responder& respond)
   std::optional<bool> enabled;
   for (const Status& s :
        {OptString(*obj, "url", url, 2000), OptString(*obj, "description", description, 500),
-        EventTypesField(*obj, "event_types", types),
-        StringsField(*obj, "connector_ids", connectors), BoolField(*obj, "enabled", enabled)}) {
+        EventTypesField(*obj, "event_types", types), IdsField(*obj, "connector_ids", connectors),
+        BoolField(*obj, "enabled", enabled)}) {
     if (!s) return ReplyError(req, respond, s.error());
   }
   if (!url && !description && !types && !connectors && !enabled) {
@@ -374,18 +372,15 @@ void ListWebhookDeliveries(ApiContext& ctx, const Request& req, const Responder&
   if (!limit) return ReplyError(req, respond, limit.error());
   std::string before;
   if (auto c = req.Query("cursor"); c && !c->empty()) {
-    auto opened = ctx.cursors.Open(*c);
-    std::string prefix = "d1|" + e->id + "|";
-    if (!opened || !opened->starts_with(prefix)) {
-      return ReplyError(req, respond, FieldError("cursor", "the cursor belongs to another query"));
-    }
-    before = opened->substr(prefix.size());
+    auto pos = OpenListCursor(ctx.cursors, *c, "d1", e->id);
+    if (!pos) return ReplyError(req, respond, pos.error());
+    before = std::move(pos->after_id);
   }
   auto rows = ctx.store.ListDeliveries(e->workspace_id, e->id, before, *limit + 1);
   if (!rows) return ReplyError(req, respond, rows.error());
   bool more = rows->size() > static_cast<size_t>(*limit);
   if (more) rows->resize(static_cast<size_t>(*limit));
-  std::string next = more ? ctx.cursors.Seal("d1|" + e->id + "|" + rows->back().id) : "";
+  std::string next = more ? ctx.cursors.Seal("d1|" + e->id + "||" + rows->back().id) : "";
   respond(JsonResponse(200, ListEnvelope(
                                 [&](JsonWriter& w) {
                                   for (const auto& d : *rows) WriteDelivery(w, d);
