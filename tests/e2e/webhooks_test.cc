@@ -194,6 +194,16 @@ TEST_F(WebhooksE2ETest, DeliveriesVerifyWithTheStockLibraryIncludingDuringRotati
   ASSERT_EQ(deliveries.Size("/data"), 2u) << deliveries.Raw("");
   EXPECT_EQ(deliveries.Str("/data/0/status"), "delivered");
   EXPECT_EQ(deliveries.Int("/data/0/attempt_log/0/status_code"), 200);
+  // Paged, newest first: the two pages hold the two deliveries.
+  Json page1 = Json::Parse(http.Get("/v1/webhooks/" + id + "/deliveries?limit=1").body);
+  ASSERT_EQ(page1.Size("/data"), 1u);
+  std::string cursor = page1.Str("/page/next_cursor").value_or("");
+  ASSERT_FALSE(cursor.empty()) << page1.Raw("");
+  Json page2 =
+      Json::Parse(http.Get("/v1/webhooks/" + id + "/deliveries?limit=1&cursor=" + cursor).body);
+  ASSERT_EQ(page2.Size("/data"), 1u) << page2.Raw("");
+  EXPECT_NE(page2.Str("/data/0/id"), page1.Str("/data/0/id"));
+  EXPECT_EQ(page2.Bool("/page/has_more"), false);
 }
 
 TEST_F(WebhooksE2ETest, SsrfGuardRefusesPrivateTargetsUnlessAllowed) {
