@@ -117,8 +117,8 @@ Result<stream::HubOptions> StreamHubOptions(const Config& config, std::chrono::s
   options.max_buffered_events = static_cast<size_t>(std::max(0LL, *events));
   options.max_buffered_bytes = static_cast<size_t>(std::max(0LL, *bytes));
   if (Status valid = options.Validate(); !valid) {
-    return Fail(ErrorCode::kValidation, "--stream-buffer-" + valid.error().details[0].first +
-                                            ": " + valid.error().message);
+    return Fail(ErrorCode::kValidation,
+                "--stream-buffer-" + valid.error().details[0].first + ": " + valid.error().message);
   }
   return options;
 }
@@ -263,7 +263,7 @@ int Serve(const Config& config) {
   int sig = 0;
   sigwait(&signals, &sig);
   log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  hub.Shutdown();      // live streams end (after what they buffered) and take no new events
+  hub.Shutdown();     // live streams end (after what they buffered) and take no new events
   (*server)->Stop();  // stop accepting, finish in-flight requests
   toucher.request_stop();
   toucher.join();

@@ -337,8 +337,9 @@ class Store {
       const std::string& workspace_id, const std::string& endpoint_id,
       const std::string& delivery_id) = 0;
   // Makes deliveries pending again with a fresh schedule, due at `now`: the one named
-  // `delivery_id` (whatever its status: a pending one is tried now), or, when it is empty, every failed delivery of
-  // the endpoint created at or after `failed_since`. Returns the requeued deliveries.
+  // `delivery_id` (whatever its status: a pending one is tried now), or, when it is empty, every
+  // failed delivery of the endpoint created at or after `failed_since`. Returns the requeued
+  // deliveries.
   virtual void RequeueDeliveries(const std::string& workspace_id, const std::string& endpoint_id,
                                  const std::string& delivery_id, SystemTime failed_since,
                                  Callback<std::vector<model::WebhookDelivery>> done) = 0;
