@@ -525,6 +525,10 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions options
   }
   CurlMulti multi(curl_multi_init());
   if (!multi) return Fail(ErrorCode::kInternal, "http client: curl_multi_init failed");
+  // Keep idle connections for reuse: the default cache (4 per transfer running) drops them
+  // between bursts, and every delivery would pay a new TLS handshake.
+  curl_multi_setopt(multi.get(), CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(std::max<size_t>(options.max_concurrent, 16)));
   return std::unique_ptr<HttpClient>(
       std::make_unique<CurlHttpClient>(std::move(options), std::move(multi)));
 }

@@ -167,6 +167,7 @@ void Dispatcher::Enqueue(const std::vector<model::WebhookDelivery>& deliveries) 
   {
     std::lock_guard lock(mu_);
     for (const auto& d : deliveries) Schedule(d);
+    kicked_ = true;
   }
   cv_.notify_all();
 }
@@ -438,6 +439,7 @@ void Dispatcher::Release(const std::string& id) {
       if (it->second.status != model::DeliveryStatus::kPending) deliveries_.erase(it);
     }
     --in_flight_;
+    kicked_ = true;
   }
   cv_.notify_all();
   idle_cv_.notify_all();
@@ -456,9 +458,15 @@ DispatcherStats Dispatcher::Stats() const {
 
 void Dispatcher::Loop(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
+    {
+      std::lock_guard lock(mu_);
+      kicked_ = false;
+    }
     RunOnce();
     std::unique_lock lock(mu_);
+    // New events, or room / new work for attempts (an attempt finished, deliveries queued).
     auto woken = [this] {
+      if (kicked_) return true;
       std::lock_guard w(wake_mu_);
       return !woken_.empty() || wake_all_;
     };

@@ -134,6 +134,7 @@ class Dispatcher final : public store::CommitObserver {
   std::unordered_set<std::string> busy_keys_;  // endpoint + order key with an attempt in flight
   std::unordered_map<std::string, std::vector<std::string>> waiting_;  // busy key -> ids
   size_t in_flight_ = 0;
+  bool kicked_ = false;  // an attempt finished or deliveries were queued: run again now
   long long attempts_ = 0;
   long long delivered_ = 0;
   std::condition_variable_any idle_cv_;
