@@ -108,7 +108,8 @@ Result<stream::HubOptions> StreamHubOptions(const Config& config, std::chrono::s
   auto ping_seconds = config.GetInt("--stream-ping-seconds");
   auto events = config.GetInt("--stream-buffer-events");
   auto bytes = config.GetInt("--stream-buffer-bytes");
-  for (const auto* r : {&ping_seconds, &events, &bytes}) {
+  auto wakes = config.GetInt("--stream-wakes-per-second");
+  for (const auto* r : {&ping_seconds, &events, &bytes, &wakes}) {
     if (!*r) return Fail(r->error());
   }
   if (*ping_seconds < 0) return Fail(ErrorCode::kValidation, "--stream-ping-seconds must be >= 0");
@@ -116,6 +117,7 @@ Result<stream::HubOptions> StreamHubOptions(const Config& config, std::chrono::s
   stream::HubOptions options;
   options.max_buffered_events = static_cast<size_t>(std::max(0LL, *events));
   options.max_buffered_bytes = static_cast<size_t>(std::max(0LL, *bytes));
+  options.max_wakes_per_second = static_cast<size_t>(std::max(0LL, *wakes));
   if (Status valid = options.Validate(); !valid) {
     return Fail(ErrorCode::kValidation,
                 "--stream-buffer-" + valid.error().details[0].first + ": " + valid.error().message);

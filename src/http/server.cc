@@ -45,6 +45,9 @@ Status ServerOptions::Validate() const {
   if (idle_timeout.count() <= 0) return FailField("idle_timeout", "must be positive");
   if (write_timeout.count() <= 0) return FailField("write_timeout", "must be positive");
   if (max_connections < 1) return FailField("max_connections", "must be at least 1");
+  if (stream_send_buffer_bytes < 0) {
+    return FailField("stream_send_buffer_bytes", "must not be negative");
+  }
   if (rate_limit_per_token_per_minute < 0) {
     return FailField("rate_limit_per_token_per_minute", "must not be negative");
   }
@@ -664,25 +667,27 @@ class Session : public std::enable_shared_from_this<Session> {
   // --- Streaming responses (types.h, StreamBody). All on the strand. ---------------------
   void StartStream(Response r);
   void StreamPump();
-  void StreamWrite(std::string data);
+  void StreamWrite(bool chunk);
   void OnStreamWrite(beast::error_code ec);
   void ReadWhileStreaming();
-  void ArmHeartbeat(std::chrono::steady_clock::time_point at);
+  void ArmStreamTimer();
   void EndStream(StreamEnd reason);
 
   std::shared_ptr<StreamBody> stream_body_;
   std::shared_ptr<SessionStreamSink> stream_sink_;
   std::string stream_out_;         // the bytes of the write in flight
+  std::string pull_buffer_;        // what Pull() appends to (swapped with stream_out_)
   std::string stream_chunk_head_;  // "<hex size>\r\n" of the write in flight
   bool stream_chunked_ = false;
   bool stream_writing_ = false;
   bool stream_ending_ = false;  // no more Pull(): write what is pulled, then end
   bool stream_ended_ = false;
+  bool stream_last_write_ = false;  // the write in flight is the terminating chunk
   StreamEnd stream_end_reason_ = StreamEnd::kFinished;
-  size_t stream_junk_bytes_ = 0;  // bytes the client sent while streaming
-  std::optional<asio::steady_timer> heartbeat_timer_;
+  size_t stream_junk_bytes_ = 0;                    // bytes the client sent while streaming
+  std::optional<asio::steady_timer> stream_timer_;  // ArmStreamTimer()
   std::chrono::milliseconds heartbeat_interval_{0};
-  std::chrono::steady_clock::time_point last_stream_write_;
+  std::chrono::steady_clock::time_point last_stream_write_;  // when the last write started
 };
 
 // Wakes a streaming Session from any thread; coalesces wake-ups until the next Pull().
@@ -741,73 +746,68 @@ void Session::StartStream(Response r) {
   server_->BeginStream();
   stream_body_ = std::move(body);
   stream_sink_ = std::make_shared<SessionStreamSink>(weak_from_this());
+  if (server_->options.stream_send_buffer_bytes > 0) {
+    beast::error_code ec;
+    stream_.socket().set_option(
+        asio::socket_base::send_buffer_size(server_->options.stream_send_buffer_bytes), ec);
+  }
   heartbeat_interval_ = stream_body_->heartbeat_interval();
   stream_body_->Start(stream_sink_);
-  // The head goes out alone (unchunked); StreamPump() follows once it is written.
-  stream_writing_ = true;
+  // Stream writes go to the socket directly, not through the tcp_stream's per-operation
+  // timers (re-arming a timer per write is a large share of a small write's cost with many
+  // streams): one watchdog timer per stream enforces write_timeout and writes heartbeats.
+  stream_.expires_never();
   stream_out_ = head.str();
-  stream_.expires_after(server_->options.write_timeout);
-  asio::async_write(stream_, asio::buffer(stream_out_),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnStreamWrite(ec);
-                    });
-  last_stream_write_ = std::chrono::steady_clock::now();
+  StreamWrite(/*chunk=*/false);
   ReadWhileStreaming();
-  if (heartbeat_interval_.count() > 0) {
-    heartbeat_timer_.emplace(stream_.get_executor());
-    ArmHeartbeat(last_stream_write_ + heartbeat_interval_);
-  }
+  stream_timer_.emplace(stream_.get_executor());
+  ArmStreamTimer();
 }
 
 void Session::StreamPump() {
   if (!stream_body_ || stream_ended_ || stream_writing_) return;
-  std::string out;
+  pull_buffer_.clear();
   if (!stream_ending_) {
     stream_sink_->Rearm();
-    if (!stream_body_->Pull(out)) stream_ending_ = true;
+    if (!stream_body_->Pull(pull_buffer_)) stream_ending_ = true;
   }
-  if (!out.empty()) return StreamWrite(std::move(out));
+  if (!pull_buffer_.empty()) {
+    std::swap(stream_out_, pull_buffer_);  // both keep their capacity
+    return StreamWrite(stream_chunked_);
+  }
   if (!stream_ending_) return;  // idle until Notify()
   if (!stream_chunked_) return EndStream(stream_end_reason_);
   // The terminating chunk, then the end.
-  static const std::string kLastChunk = "0\r\n\r\n";
-  stream_writing_ = true;
-  stream_.expires_after(server_->options.write_timeout);
-  asio::async_write(stream_, asio::buffer(kLastChunk),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->stream_writing_ = false;
-                      self->EndStream(ec ? StreamEnd::kWriteFailed : self->stream_end_reason_);
-                    });
+  stream_out_ = "0\r\n\r\n";
+  stream_last_write_ = true;
+  StreamWrite(/*chunk=*/false);
 }
 
-void Session::StreamWrite(std::string data) {
+// Writes stream_out_, as one chunk when `chunk`.
+void Session::StreamWrite(bool chunk) {
   stream_writing_ = true;
-  stream_out_ = std::move(data);
   last_stream_write_ = std::chrono::steady_clock::now();
-  // A stalled reader shows as a write that does not complete: write_timeout drops it. An idle
-  // stream has no write pending and no deadline.
-  stream_.expires_after(server_->options.write_timeout);
   auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
     self->OnStreamWrite(ec);
   };
-  if (!stream_chunked_) {
-    asio::async_write(stream_, asio::buffer(stream_out_), std::move(done));
+  if (!chunk) {
+    asio::async_write(stream_.socket(), asio::buffer(stream_out_), std::move(done));
     return;
   }
   static const std::string kCrlf = "\r\n";
   char hex[32];
   int n = std::snprintf(hex, sizeof hex, "%zx\r\n", stream_out_.size());
   stream_chunk_head_.assign(hex, static_cast<size_t>(n));
-  std::array<asio::const_buffer, 3> buffers = {
-      asio::buffer(stream_chunk_head_), asio::buffer(stream_out_), asio::buffer(kCrlf)};
-  asio::async_write(stream_, buffers, std::move(done));
+  std::array<asio::const_buffer, 3> buffers = {asio::buffer(stream_chunk_head_),
+                                               asio::buffer(stream_out_), asio::buffer(kCrlf)};
+  asio::async_write(stream_.socket(), buffers, std::move(done));
 }
 
 void Session::OnStreamWrite(beast::error_code ec) {
   stream_writing_ = false;
   if (stream_ended_) return;
   if (ec) return EndStream(StreamEnd::kWriteFailed);
-  stream_.expires_never();
+  if (stream_last_write_) return EndStream(stream_end_reason_);
   StreamPump();
 }
 
@@ -830,27 +830,37 @@ void Session::ReadWhileStreaming() {
       });
 }
 
-// Heartbeats fill silence: one is written when nothing was for heartbeat_interval_.
-void Session::ArmHeartbeat(std::chrono::steady_clock::time_point at) {
-  heartbeat_timer_->expires_at(at);
-  heartbeat_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+// The stream's watchdog: drops a write that has not completed within write_timeout (checked
+// every write_timeout / 2, so a stalled reader goes after 1–1.5 × write_timeout) and writes a
+// heartbeat once nothing was written for heartbeat_interval_.
+void Session::ArmStreamTimer() {
+  const auto now = std::chrono::steady_clock::now();
+  auto next = now + server_->options.write_timeout / 2;
+  if (heartbeat_interval_.count() > 0) {
+    const auto due = last_stream_write_ + heartbeat_interval_;
+    next = std::min(next, due > now ? due : now + heartbeat_interval_);
+  }
+  stream_timer_->expires_at(next);
+  stream_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->stream_ended_) return;
-    const auto now = std::chrono::steady_clock::now();
-    const auto interval = self->heartbeat_interval_;
-    if (now < self->last_stream_write_ + interval) {
-      return self->ArmHeartbeat(self->last_stream_write_ + interval);
+    const auto at = std::chrono::steady_clock::now();
+    if (self->stream_writing_) {
+      if (at - self->last_stream_write_ >= self->server_->options.write_timeout) {
+        return self->EndStream(StreamEnd::kWriteFailed);
+      }
+    } else if (self->heartbeat_interval_.count() > 0 && !self->stream_ending_ &&
+               at - self->last_stream_write_ >= self->heartbeat_interval_) {
+      self->stream_out_ = self->stream_body_->Heartbeat();
+      if (!self->stream_out_.empty()) self->StreamWrite(self->stream_chunked_);
     }
-    if (self->stream_writing_ || self->stream_ending_) return self->ArmHeartbeat(now + interval);
-    std::string beat = self->stream_body_->Heartbeat();
-    if (!beat.empty()) self->StreamWrite(std::move(beat));
-    self->ArmHeartbeat(now + interval);
+    self->ArmStreamTimer();
   });
 }
 
 void Session::EndStream(StreamEnd reason) {
   if (!stream_body_ || stream_ended_) return;
   stream_ended_ = true;
-  if (heartbeat_timer_) heartbeat_timer_->cancel();
+  if (stream_timer_) stream_timer_->cancel();
   stream_body_->Finish(reason);
   server_->EndStream();
   beast::error_code ec;
@@ -858,6 +868,9 @@ void Session::EndStream(StreamEnd reason) {
     // Everything was written: a normal close (FIN after the data).
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   } else {
+    // The client is gone or does not read: reset rather than leave unsent bytes queued in
+    // the kernel for it.
+    stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   }
   stream_.close();
@@ -1080,8 +1093,7 @@ void Server::Stop() {
   const auto deadline = std::chrono::steady_clock::now() + s.options.shutdown_grace;
   {
     std::unique_lock lock(s.mu);
-    if (!s.cv.wait_until(lock, deadline,
-                         [&] { return s.in_flight == 0 && s.open_streams == 0; })) {
+    if (!s.cv.wait_until(lock, deadline, [&] { return s.in_flight == 0 && s.open_streams == 0; })) {
       log::Warn("shutdown grace expired with requests in flight",
                 {{"in_flight", std::to_string(s.in_flight)},
                  {"open_streams", std::to_string(s.open_streams)}});

@@ -49,6 +49,10 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};
   // Open connections beyond this are answered 503 and closed right after accept.
   size_t max_connections = 10'000;
+  // Kernel send buffer (SO_SNDBUF) of a streaming connection, bytes; 0 keeps the system's
+  // autotuning (up to tcp_wmem max, 4 MiB). Bounds what a stalled reader pins in the kernel
+  // and makes it show as a stalled write (then a body's overflow) sooner.
+  int stream_send_buffer_bytes = 128 * 1024;
   // Requests per minute per bearer token; 0 disables.
   int64_t rate_limit_per_token_per_minute = 1'200'000;
   // Requests per minute per client IP for requests without a token; 0 disables.

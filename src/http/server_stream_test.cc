@@ -57,9 +57,7 @@ class FedBody final : public StreamBody {
     }
     return !end_;
   }
-  [[nodiscard]] std::chrono::milliseconds heartbeat_interval() const override {
-    return heartbeat_;
-  }
+  [[nodiscard]] std::chrono::milliseconds heartbeat_interval() const override { return heartbeat_; }
   std::string Heartbeat() override { return ": beat\n\n"; }
   void Finish(StreamEnd reason) override {
     std::lock_guard lock(mu_);
@@ -141,8 +139,8 @@ class RawClient {
   // (Beast's timeouts apply to asynchronous operations only: wait with poll().)
   bool ReadSome(std::chrono::steady_clock::time_point deadline) {
     if (closed_) return false;
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{stream_.socket().native_handle(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;

@@ -60,9 +60,10 @@ struct Request {
 //
 // Flow control is pull-based: the server calls Pull() when the body has notified it and no
 // write is in flight, and again after each write completes, so a body buffers while the
-// client is slow and the server never holds more than one Pull() worth of bytes. Each write
-// must complete within ServerOptions::write_timeout or the connection is dropped (a stalled
-// reader); an idle stream has no timeout. The server detects a client that closes its side.
+// client is slow and the server never holds more than one Pull() worth of bytes. A write
+// that does not complete within ServerOptions::write_timeout (checked every half of it) drops
+// the connection (a stalled reader); an idle stream has no timeout. The server detects a
+// client that closes its side.
 
 // How a StreamBody wakes the server. Thread-safe, cheap and non-blocking (it posts to the
 // connection's strand and coalesces); calls after the connection ended are ignored.

@@ -21,11 +21,11 @@ struct Subscription::State {
   const TypeFilter types;
 
   std::mutex mu;
-  std::deque<FramePtr> buffer;  // guarded by mu
-  size_t buffered_bytes = 0;    // guarded by mu
-  bool closed = false;          // guarded by mu
-  bool overflowed = false;      // guarded by mu
-  bool detached = false;        // guarded by mu; the Subscription is gone: no more wakes
+  std::deque<FramePtr> buffer;       // guarded by mu
+  size_t buffered_bytes = 0;         // guarded by mu
+  bool closed = false;               // guarded by mu
+  bool overflowed = false;           // guarded by mu
+  bool detached = false;             // guarded by mu; the Subscription is gone: no more wakes
   std::function<void(Signal)> wake;  // guarded by mu (called with it held)
 
   void Notify(Signal signal) const {
@@ -58,7 +58,7 @@ bool Subscription::overflowed() const {
 
 const std::string& Subscription::workspace_id() const { return state_->workspace_id; }
 
-EventHub::EventHub(HubOptions options) : options_(std::move(options)) {
+EventHub::EventHub(HubOptions options) : options_(options) {
   if (options_.dispatch_thread) {
     thread_ = std::jthread([this](const std::stop_token& stop) { Run(stop); });
   }
@@ -74,8 +74,8 @@ EventHub::~EventHub() {
 
 std::unique_ptr<Subscription> EventHub::Subscribe(std::string workspace_id, TypeFilter types,
                                                   std::function<void(Signal)> wake) {
-  auto state = std::make_shared<Subscription::State>(std::move(workspace_id), types,
-                                                     std::move(wake));
+  auto state =
+      std::make_shared<Subscription::State>(std::move(workspace_id), types, std::move(wake));
   {
     std::lock_guard lock(mu_);
     if (shut_down_) {
@@ -142,16 +142,34 @@ void EventHub::OnCommitted(const std::vector<model::Event>& events) {
 
 void EventHub::Run(const std::stop_token& stop) {
   std::vector<model::Event> batch;
+  auto last_fanout = std::chrono::steady_clock::time_point::min();
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, stop, [this] { return !queue_.empty(); });
       if (stop.stop_requested()) return;
+      const std::chrono::microseconds interval = FanoutInterval();
+      if (interval.count() > 0 && last_fanout != std::chrono::steady_clock::time_point::min()) {
+        // Let more events join this batch (see HubOptions::min_fanout_interval).
+        queue_cv_.wait_until(lock, stop, last_fanout + interval, [] { return false; });
+        if (stop.stop_requested()) return;
+      }
       batch.swap(queue_);
     }
+    last_fanout = std::chrono::steady_clock::now();
     FanOut(batch);
     batch.clear();
   }
+}
+
+std::chrono::microseconds EventHub::FanoutInterval() const {
+  std::chrono::microseconds interval = options_.min_fanout_interval;
+  if (options_.max_wakes_per_second > 0) {
+    const size_t subscribers = subscriber_count_.load(std::memory_order_relaxed);
+    interval = std::max(interval, std::chrono::microseconds(subscribers * 1'000'000 /
+                                                            options_.max_wakes_per_second));
+  }
+  return interval;
 }
 
 void EventHub::FanOut(const std::vector<model::Event>& events) {

@@ -17,8 +17,12 @@ using namespace std::chrono_literals;
 
 model::Event Ev(const std::string& ws, long long seq, const std::string& type = "issue.created",
                 std::string data = R"({"issue_id":"iss_1"})") {
-  return model::Event{"evt_" + std::to_string(seq), type, FromUnixMillis(1'700'000'000'000),
-                      ws, seq, std::move(data)};
+  return model::Event{"evt_" + std::to_string(seq),
+                      type,
+                      FromUnixMillis(1'700'000'000'000),
+                      ws,
+                      seq,
+                      std::move(data)};
 }
 
 // Records the signals a subscription got; thread-safe, waits with a deadline.
@@ -243,6 +247,22 @@ TEST(EventHubTest, TheHubThreadDeliversInCommitOrder) {
 
   ASSERT_EQ(seen.size(), 1000u);
   for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], static_cast<long long>(i) + 1);
+}
+
+TEST(EventHubTest, UnderLoadTheHubThreadBatchesEventsIntoOneWakePerInterval) {
+  EventHub hub(HubOptions{.min_fanout_interval = std::chrono::seconds(2)});
+  Wakes w;
+  auto s = hub.Subscribe("ws", {}, w.Callback());
+  hub.OnCommitted({Ev("ws", 1)});
+  ASSERT_TRUE(w.WaitFor(1));  // after a quiet period: at once
+  ASSERT_EQ(Sequences(*s), (std::vector<long long>{1}));
+
+  hub.OnCommitted({Ev("ws", 2)});  // within the interval: held back…
+  hub.OnCommitted({Ev("ws", 3)});  // …and joined by the next one
+
+  ASSERT_TRUE(w.WaitFor(2));
+  EXPECT_EQ(Sequences(*s), (std::vector<long long>{2, 3}));
+  EXPECT_EQ(w.signals().size(), 2u) << "one wake for the batch";
 }
 
 TEST(EventHubTest, AFullHubQueueOverflowsEverySubscriberInsteadOfGrowing) {

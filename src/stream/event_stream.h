@@ -57,8 +57,8 @@ struct EventStreamOptions {
   TypeFilter types;
   // Events read from the log per Pull() while replaying. Default 500.
   int replay_page = 500;
-  // Bytes of live frames taken per Pull(). Default 256 KiB.
-  size_t max_pull_bytes = size_t{256} * 1024;
+  // Bytes of live frames taken per Pull() (one write). Default 64 KiB.
+  size_t max_pull_bytes = size_t{64} * 1024;
 };
 
 enum class StreamEndReason {

@@ -9,8 +9,9 @@ namespace causeloop::stream {
 namespace {
 
 model::Event Ev(long long seq, const std::string& type = "issue.created") {
-  return model::Event{"evt_" + std::to_string(seq), type, FromUnixMillis(1'700'000'000'000),
-                      "ws", seq, R"({"n":)" + std::to_string(seq) + "}"};
+  return model::Event{
+      "evt_" + std::to_string(seq),          type, FromUnixMillis(1'700'000'000'000), "ws", seq,
+      R"({"n":)" + std::to_string(seq) + "}"};
 }
 
 // An in-memory event log of one workspace ("ws"), counting its reads.
@@ -69,15 +70,14 @@ class EventStreamTest : public ::testing::Test {
  protected:
   std::unique_ptr<EventStream> Open(std::optional<long long> after, TypeFilter types = {},
                                     int page = 500) {
-    auto s = EventStream::Open(hub_, log_,
-                               EventStreamOptions{.workspace_id = "ws",
-                                                  .after = after,
-                                                  .types = types,
-                                                  .replay_page = page},
-                               [this](Signal sig) {
-                                 std::lock_guard lock(mu_);
-                                 signals_.push_back(sig);
-                               });
+    auto s = EventStream::Open(
+        hub_, log_,
+        EventStreamOptions{
+            .workspace_id = "ws", .after = after, .types = types, .replay_page = page},
+        [this](Signal sig) {
+          std::lock_guard lock(mu_);
+          signals_.push_back(sig);
+        });
     EXPECT_TRUE(s) << s.error().message;
     return s ? std::move(*s) : nullptr;
   }
@@ -156,8 +156,7 @@ TEST_F(EventStreamTest, AnEventReportedAfterSubscribingButCommittedBeforeIsNotDu
 }
 
 TEST_F(EventStreamTest, FiltersReplayedAndLiveEventsByType) {
-  Commit(log_, hub_,
-         {Ev(1, "issue.created"), Ev(2, "pattern.detected"), Ev(3, "issue.resolved")});
+  Commit(log_, hub_, {Ev(1, "issue.created"), Ev(2, "pattern.detected"), Ev(3, "issue.resolved")});
   auto s = Open(0, *TypeFilter::Parse("issue.resolved,pattern.detected"));
 
   Commit(log_, hub_, {Ev(4, "issue.created"), Ev(5, "issue.resolved")});
@@ -226,8 +225,8 @@ TEST_F(EventStreamTest, HubShutdownEndsTheStreamAfterWhatWasBuffered) {
 TEST_F(EventStreamTest, RefusesALastEventIdThatWasNeverSent) {
   Commit(log_, hub_, Range(1, 3));
 
-  auto s = EventStream::Open(hub_, log_, EventStreamOptions{.workspace_id = "ws", .after = 4},
-                             nullptr);
+  auto s =
+      EventStream::Open(hub_, log_, EventStreamOptions{.workspace_id = "ws", .after = 4}, nullptr);
 
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kValidation);

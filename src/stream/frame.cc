@@ -10,7 +10,8 @@ void AppendEventFrame(std::string& out, const model::Event& event) {
   std::string json = model::EncodeEvent(event);
   // data_json is stored as given by the writer; a pretty-printed object would break the frame
   // into several data lines, which clients would join with '\n' (valid, but not one line).
-  std::replace_if(json.begin(), json.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::replace_if(
+      json.begin(), json.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   out.reserve(out.size() + json.size() + event.type.size() + 40);
   out += "id: ";
   out += std::to_string(event.sequence);

@@ -33,7 +33,8 @@ std::string Trim(std::string s) {
 // Waits until `fd` is readable or the deadline passes.
 bool WaitReadable(int fd, SteadyClock::time_point deadline) {
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left.count() < 0) return false;
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
@@ -224,7 +225,8 @@ std::optional<SseMessage> SseConnection::Next(std::chrono::milliseconds timeout)
 std::optional<SseMessage> SseConnection::NextEvent(std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left.count() <= 0) return std::nullopt;
     std::optional<SseMessage> m = Next(left);
     if (!m) return std::nullopt;

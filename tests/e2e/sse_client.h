@@ -31,11 +31,10 @@ class SseConnection {
   // Connects to 127.0.0.1:`port` and sends `GET target` with `headers` (HTTP/1.1, or 1.0
   // when `http10`). `receive_buffer` > 0 sets SO_RCVBUF before connecting. nullptr and
   // `error` on failure.
-  static std::unique_ptr<SseConnection> Open(int port, const std::string& target,
-                                             const std::vector<std::pair<std::string, std::string>>&
-                                                 headers,
-                                             std::string& error, int receive_buffer = 0,
-                                             bool http10 = false);
+  static std::unique_ptr<SseConnection> Open(
+      int port, const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers, std::string& error,
+      int receive_buffer = 0, bool http10 = false);
   ~SseConnection();
   SseConnection(const SseConnection&) = delete;
   SseConnection& operator=(const SseConnection&) = delete;
@@ -75,10 +74,10 @@ class SseConnection {
   bool head_done_ = false;
   bool closed_ = false;
   bool last_chunk_ = false;
-  size_t chunk_left_ = 0;      // body bytes left in the current chunk
+  size_t chunk_left_ = 0;       // body bytes left in the current chunk
   bool chunk_trailer_ = false;  // expecting the CRLF after a chunk's data
-  std::string raw_;            // received, not yet decoded
-  std::string body_;           // decoded, not yet parsed into messages
+  std::string raw_;             // received, not yet decoded
+  std::string body_;            // decoded, not yet parsed into messages
   size_t bytes_received_ = 0;
 };
 

@@ -43,8 +43,7 @@ std::string Describe(const std::vector<Received>& events) {
   if (j.Str("/workspace_id") != workspace_id) {
     return ::testing::AssertionFailure() << "another workspace's event: " << e.data;
   }
-  if (j.Str("/id").value_or("").rfind("evt_", 0) != 0 || !j.Has("/data") ||
-      !j.Has("/timestamp")) {
+  if (j.Str("/id").value_or("").rfind("evt_", 0) != 0 || !j.Has("/data") || !j.Has("/timestamp")) {
     return ::testing::AssertionFailure() << "not an event envelope: " << e.data;
   }
   return ::testing::AssertionSuccess();
@@ -148,9 +147,9 @@ bool HaveNodeClient() {
 // The Node EventSource client (tests/node/sse_client.js) on the stream.
 std::unique_ptr<ChildProcess> StartNodeClient(const std::string& base_url, const std::string& token,
                                               std::optional<int64_t> last_event_id = {}) {
-  std::vector<std::string> argv = {"node",    kNodeDir + "/sse_client.js",
-                                   "--url",   base_url + kStreamPath,
-                                   "--token", token,
+  std::vector<std::string> argv = {"node",         kNodeDir + "/sse_client.js",
+                                   "--url",        base_url + kStreamPath,
+                                   "--token",      token,
                                    "--timeout-ms", "120000"};
   if (last_event_id) {
     argv.push_back("--last-event-id");
@@ -197,8 +196,8 @@ class StreamTest : public ServerTest<StreamTest> {
     Headers headers = {{"Authorization", "Bearer " + token}};
     headers.insert(headers.end(), extra.begin(), extra.end());
     std::string error;
-    auto c = SseConnection::Open(server().port(), kStreamPath + query, headers, error,
-                                 receive_buffer);
+    auto c =
+        SseConnection::Open(server().port(), kStreamPath + query, headers, error, receive_buffer);
     EXPECT_TRUE(c) << error;
     if (!c) return nullptr;
     EXPECT_TRUE(c->ReadHead(30s));
@@ -230,10 +229,10 @@ TEST_F(StreamTest, CurlReceivesAFrameForEachEventIngestedAfterItConnected) {
   Http http = FreshWorkspace(&ws);
   IngestEvent(http, Record("before-connect"));  // not part of a live-only stream
   std::string error;
-  auto curl = ChildProcess::Start({"curl", "-sN", "--max-time", "120", "-H",
-                                   "Authorization: Bearer " + ws.token,
-                                   server().BaseUrl() + kStreamPath},
-                                  error);
+  auto curl =
+      ChildProcess::Start({"curl", "-sN", "--max-time", "120", "-H",
+                           "Authorization: Bearer " + ws.token, server().BaseUrl() + kStreamPath},
+                          error);
   ASSERT_TRUE(curl) << error;
   LineFrames frames;
   // The retry hint is written after the subscription exists: from then on nothing is missed.
@@ -292,7 +291,8 @@ TEST_F(StreamTest, AReconnectWithLastEventIdGetsExactlyTheMissedEventsThenLiveOn
   ASSERT_TRUE(CreatedAll(before, seen_ids)) << first->transcript();
   first->Stop();
   // Whatever else it had read before it stopped also counts as received.
-  NodeEvents(*first, before, [](const auto&) { return false; }, 5s);
+  NodeEvents(
+      *first, before, [](const auto&) { return false; }, 5s);
   const int64_t last_seen = before.back().id;
 
   // Missed while disconnected.
@@ -301,7 +301,8 @@ TEST_F(StreamTest, AReconnectWithLastEventIdGetsExactlyTheMissedEventsThenLiveOn
   ASSERT_TRUE(second && WaitOpen(*second)) << (second ? second->transcript() : "");
   // Live after the reconnect.
   std::vector<std::string> live_ids;
-  for (int i = 0; i < 2; ++i) live_ids.push_back(IngestEvent(http, Record("live-" + UniqueSuffix())));
+  for (int i = 0; i < 2; ++i)
+    live_ids.push_back(IngestEvent(http, Record("live-" + UniqueSuffix())));
   const std::vector<Received> logged = Logged(http, last_seen);
   std::vector<Received> after;
   NodeEvents(*second, after, [&](const auto& events) {
@@ -330,7 +331,9 @@ TEST_F(StreamTest, LastEventIdInTheQueryResumesAndTheHeaderWinsOverIt) {
   auto by_query = Connect(ws.token, "?last_event_id=1");
   auto by_header = Connect(ws.token, "?last_event_id=1", {{"Last-Event-ID", "3"}});
   ASSERT_TRUE(by_query && by_header);
-  auto until_last = [last](const std::vector<Received>& e) { return !e.empty() && e.back().id >= last; };
+  auto until_last = [last](const std::vector<Received>& e) {
+    return !e.empty() && e.back().id >= last;
+  };
   std::vector<Received> q = ReadEvents(*by_query, until_last);
   std::vector<Received> h = ReadEvents(*by_header, until_last);
 
@@ -351,8 +354,8 @@ TEST_F(StreamTest, TypesFilterSendsOnlyTheRequestedTypes) {
   IngestEvent(http, R"({"source":"sentry","external_id":")" + key + R"(","title":"again"})");
   ASSERT_TRUE(HasStatus(
       http.Post("/v1/issues/" + id + "/resolve", R"({"summary":"fixed","fix":"more disk"})"), 200));
-  std::vector<Received> got = ReadEvents(
-      *c, [](const auto& e) { return !e.empty() && e.back().type == "issue.resolved"; });
+  std::vector<Received> got =
+      ReadEvents(*c, [](const auto& e) { return !e.empty() && e.back().type == "issue.resolved"; });
 
   std::vector<std::string> types;
   for (const auto& e : got) types.push_back(e.type);
@@ -370,8 +373,7 @@ TEST_F(StreamTest, AStreamSeesOnlyItsOwnWorkspace) {
 
   IngestEvent(http_b, Record("other-" + UniqueSuffix()));
   const std::string mine = IngestEvent(http_a, Record("mine-" + UniqueSuffix()));
-  std::vector<Received> got =
-      ReadEvents(*c, [&](const auto& e) { return CreatedAll(e, {mine}); });
+  std::vector<Received> got = ReadEvents(*c, [&](const auto& e) { return CreatedAll(e, {mine}); });
 
   ASSERT_TRUE(CreatedAll(got, {mine}));
   for (const auto& e : got) EXPECT_TRUE(WellFormed(e, a.workspace_id));
@@ -395,8 +397,8 @@ TEST_F(StreamTest, RefusesMissingTokensScopesAndBadParameters) {
   HttpResponse negative_query = http.Get(kStreamPath + "?last_event_id=-1");
   HttpResponse never_sent = http.Get(kStreamPath, {{"Last-Event-ID", "999999"}});
   RequestOptions head_only{.timeout = 30s, .headers_only = true};
-  HttpResponse allowed = http.WithToken(only_events->token).Request("GET", kStreamPath, {}, {},
-                                                                    head_only);
+  HttpResponse allowed =
+      http.WithToken(only_events->token).Request("GET", kStreamPath, {}, {}, head_only);
 
   EXPECT_TRUE(IsErrorEnvelope(anonymous, 401, "unauthorized"));
   EXPECT_TRUE(IsErrorEnvelope(forbidden, 403, "forbidden"));
@@ -474,8 +476,8 @@ TEST_F(StreamTunedTest, AStalledClientIsDroppedOnceItsBufferOverflowsWhileIngest
                                      {{"Authorization", "Bearer " + ws.token}}, error,
                                      /*receive_buffer=*/2048);
   ASSERT_TRUE(stalled) << error;
-  ASSERT_TRUE(PollUntil(
-      [&] { return MetricValue(http, "causeloop_stream_connections") >= 1; }, 30s, 50ms));
+  ASSERT_TRUE(
+      PollUntil([&] { return MetricValue(http, "causeloop_stream_connections") >= 1; }, 30s, 50ms));
 
   // ~40 events (issues and their patterns) per batch, ~600-byte frames: the socket buffers
   // fill within a few batches, then the 200-event buffer overflows.
@@ -508,7 +510,7 @@ TEST_F(StreamTunedTest, AStalledClientIsDroppedOnceItsBufferOverflowsWhileIngest
   EXPECT_FALSE(stalled->saw_last_chunk()) << "an overflow is an abort, not a clean end";
   // The server still streams to others.
   auto fresh = SseConnection::Open(server().port(), kStreamPath,
-                                    {{"Authorization", "Bearer " + ws.token}}, error);
+                                   {{"Authorization", "Bearer " + ws.token}}, error);
   ASSERT_TRUE(fresh) << error;
   ASSERT_TRUE(fresh->ReadHead(30s));
   EXPECT_EQ(fresh->status(), 200);

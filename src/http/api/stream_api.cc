@@ -7,8 +7,8 @@
 // whenever nothing was sent for --stream-ping-seconds. A client that falls more than the
 // hub's buffer behind is disconnected and resumes with Last-Event-ID.
 
+#include <atomic>
 #include <charconv>
-#include <mutex>
 #include <optional>
 #include <string_view>
 
@@ -24,16 +24,17 @@ namespace {
 // How long EventSource clients wait before reconnecting.
 constexpr long long kRetryMillis = 2000;
 
-// Where the hub's wake-ups go: the server's sink, once the stream has started.
+// Where the hub's wake-ups go: the server's sink, once the stream has started. Lock-free:
+// the sink is set once (before `ready_`) and kept; after the stream ends its calls are no-ops.
 class SinkSlot {
  public:
   void Set(std::shared_ptr<StreamSink> sink) {
-    std::lock_guard lock(mu_);
     sink_ = std::move(sink);
+    ready_.store(true, std::memory_order_release);
   }
   void Wake(stream::Signal signal) {
-    std::lock_guard lock(mu_);
-    if (!sink_) return;  // not started yet (the first Pull drains anyway) or finished
+    // Not started yet: the first Pull() drains whatever arrived anyway.
+    if (!ready_.load(std::memory_order_acquire)) return;
     if (signal == stream::Signal::kOverflowed) {
       sink_->Abort();  // the client is stalled or far behind: do not wait for its writes
     } else {
@@ -42,8 +43,8 @@ class SinkSlot {
   }
 
  private:
-  std::mutex mu_;
-  std::shared_ptr<StreamSink> sink_;  // guarded by mu_
+  std::shared_ptr<StreamSink> sink_;  // written once, before ready_
+  std::atomic<bool> ready_{false};
 };
 
 std::string_view EndLabel(StreamEnd end, stream::StreamEndReason reason) {
@@ -104,7 +105,6 @@ class SseBody final : public StreamBody {
   std::string Heartbeat() override { return std::string(stream::kPingFrame); }
 
   void Finish(StreamEnd end) override {
-    slot_->Set(nullptr);
     const auto reason = stream_ ? stream_->end_reason() : stream::StreamEndReason::kNone;
     stream_.reset();  // unsubscribes now rather than when the connection is freed
     if (started_) {
