@@ -328,9 +328,13 @@ void Dispatcher::Finish(const std::string& id, const net::HttpResult& result, Sy
   store::AttemptRecord rec;
   bool failing_long = false;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     auto it = deliveries_.find(id);
-    if (it == deliveries_.end()) return;
+    if (it == deliveries_.end()) {
+      lock.unlock();
+      Release(id);  // not expected: the delivery is kept while in flight
+      return;
+    }
     model::WebhookDelivery& d = it->second;
     SystemTime now = clock_.Now();
     Outcome outcome = Decide(d.cycle_attempts + 1, result, now, jitter_);
@@ -420,8 +424,10 @@ void Dispatcher::Finish(const std::string& id, const net::HttpResult& result, Sy
 }
 
 void Dispatcher::Release(const std::string& id) {
+  // Notified under mu_: once the lock is released, Stop() may return and the dispatcher be
+  // destroyed, so nothing here may touch `this` after the lock is dropped.
+  std::lock_guard lock(mu_);
   {
-    std::lock_guard lock(mu_);
     auto it = deliveries_.find(id);
     if (it != deliveries_.end()) {
       std::string key = BusyKey(it->second);
@@ -479,9 +485,14 @@ void Dispatcher::Loop(const std::stop_token& stop) {
     }
     cv_.wait_for(lock, stop, wait, [&] { return woken(); });
   }
-  // Let attempts in flight be recorded.
+  // Let attempts in flight be recorded: their completions call back into this object, so it
+  // must outlive them. The HTTP client bounds each attempt by its timeout and the store
+  // answers every submitted write (with an error once closing), so this wait ends.
   std::unique_lock lock(mu_);
-  idle_cv_.wait_for(lock, std::chrono::seconds(20), [this] { return in_flight_ == 0; });
+  while (!idle_cv_.wait_for(lock, std::chrono::seconds(20), [this] { return in_flight_ == 0; })) {
+    log::Warn("webhook dispatcher still waiting for attempts in flight",
+              {{"in_flight", std::to_string(in_flight_)}});
+  }
 }
 
 }  // namespace causeloop::webhooks
