@@ -10,7 +10,7 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libboost-dev libboost-system-de
   libgtest-dev libgmock-dev libbenchmark-dev ca-certificates)
 # Extra packages for the test suite: clang + libFuzzer for the fuzz targets, clang-format,
 # clang-tidy.
-TEST_PACKAGES=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 openssl curl)
+TEST_PACKAGES=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 openssl curl prometheus-alertmanager)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

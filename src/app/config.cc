@@ -16,6 +16,9 @@ const std::vector<Setting>& AllSettings() {
        "postgresql://… to use PostgreSQL instead of SQLite (not available in this build yet)"},
       {"--allow-private-webhook-targets", "CAUSELOOP_ALLOW_PRIVATE_WEBHOOK_TARGETS", "0",
        "Allow outbound webhooks to private/loopback addresses (tests, on-prem)", true},
+      {"--public-url", "CAUSELOOP_PUBLIC_URL", "",
+       "Base URL senders reach this server at, for receiver URLs (default: from the Host "
+       "header)"},
       {"--ca-file", "CAUSELOOP_CA_FILE", "",
        "Extra CA certificates (PEM) for outbound TLS; default is the system trust store"},
       {"--rate-limit-per-token", "CAUSELOOP_RATE_LIMIT_PER_TOKEN", "1200000",

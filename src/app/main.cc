@@ -196,6 +196,9 @@ int Serve(const Config& config) {
   ctx.allow_private_webhook_targets = http_options.allow_private_targets;
   ctx.events = &hub;
   ctx.stream_ping = stream_ping;
+  ctx.connector_key = auth::DeriveKey(*master, "causeloop connector secrets v1");
+  ctx.http = http_client->get();
+  ctx.public_url = config.Get("--public-url");
   http::api::RegisterRoutes(router, ctx);
 
   auto has_orgs = (*store)->HasOrganizations();

@@ -8,6 +8,12 @@ namespace causeloop::ingest {
 
 void Ingestor::Ingest(const std::string& workspace_id, std::vector<Decoded> decoded,
                       const std::string& connector_id, store::Callback<Outcome> done) {
+  IngestDelivery(workspace_id, std::move(decoded), connector_id, "", "", std::move(done));
+}
+
+void Ingestor::IngestDelivery(const std::string& workspace_id, std::vector<Decoded> decoded,
+                              const std::string& connector_id, const std::string& delivery_receiver,
+                              const std::string& delivery_id, store::Callback<Outcome> done) {
   auto outcome = std::make_shared<Outcome>();
   auto indices = std::make_shared<std::vector<int>>();
   std::vector<model::IssueRecord> records;
@@ -31,6 +37,8 @@ void Ingestor::Ingest(const std::string& workspace_id, std::vector<Decoded> deco
   job.rejected = static_cast<long long>(outcome->rejected.size());
   job.status = job.rejected == 0 ? "completed" : (job.accepted == 0 ? "failed" : "partial");
   job.created_at = now;
+  job.delivery_receiver = delivery_receiver;
+  job.delivery_id = delivery_id;
   outcome->job_id = job.id;
   store_.Ingest(
       workspace_id, std::move(records), std::move(job),

@@ -46,6 +46,12 @@ class Ingestor {
   // COMMIT. kUnavailable when the store's queue is full (nothing stored).
   void Ingest(const std::string& workspace_id, std::vector<Decoded> decoded,
               const std::string& connector_id, store::Callback<Outcome> done);
+  // The same for one verified inbound webhook delivery: a non-empty `delivery_id` is
+  // remembered with the records, and a replay fails with kConflict and writes nothing
+  // (store::IngestJob).
+  void IngestDelivery(const std::string& workspace_id, std::vector<Decoded> decoded,
+                      const std::string& connector_id, const std::string& delivery_receiver,
+                      const std::string& delivery_id, store::Callback<Outcome> done);
 
  private:
   store::Store& store_;

@@ -54,6 +54,9 @@ struct IssueRecord {
   std::optional<SystemTime> source_created_at;
   std::optional<SystemTime> source_updated_at;
   std::optional<Resolution> resolution;
+  // Only update an existing issue: when (source, external_id) is unknown nothing is written and
+  // the outcome has an empty issue_id (a "resolved" webhook for an alert never seen).
+  bool update_only = false;
 };
 
 struct Issue {

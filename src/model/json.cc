@@ -112,29 +112,9 @@ void WriteApiToken(JsonWriter& w, const ApiToken& t) {
   w.EndObject();
 }
 
-const std::vector<std::string_view>& EventTypes() {
-  static const std::vector<std::string_view> kTypes = {"issue.created",
-                                                       "issue.updated",
-                                                       "issue.resolved",
-                                                       "pattern.detected",
-                                                       "pattern.updated",
-                                                       "pattern.reopened",
-                                                       "prediction.alert.fired",
-                                                       "recommendation.created",
-                                                       "recommendation.updated",
-                                                       "sync.succeeded",
-                                                       "sync.failed",
-                                                       "connector.connected",
-                                                       "connector.disconnected",
-                                                       "connector.health_changed",
-                                                       "webhook.endpoint_disabled",
-                                                       "ping"};
-  return kTypes;
-}
-
 bool IsEventType(std::string_view type) {
-  const auto& t = EventTypes();
-  return std::find(t.begin(), t.end(), type) != t.end();
+  return type == "ping" ||
+         std::find(kEventCatalog.begin(), kEventCatalog.end(), type) != kEventCatalog.end();
 }
 
 std::string EncodeEvent(const Event& e) {

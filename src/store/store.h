@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "model/connector.h"
 #include "model/event.h"
 #include "model/issue.h"
 #include "model/pattern.h"
@@ -48,6 +49,12 @@ struct IngestJob {
   long long rejected = 0;
   SystemTime created_at{};
   SystemTime completed_at{};
+  // Replay protection for inbound webhooks (SPEC §6.1): when `delivery_id` is set, the store
+  // remembers (workspace, delivery_receiver, delivery_id) in the same transaction as the
+  // records; if it was seen before, nothing is written and Ingest fails with kConflict whose
+  // details hold {"delivery_id", <id>}. Remembered for at least 72 hours.
+  std::string delivery_receiver;  // "connector:<id>" or "alert:<provider>"
+  std::string delivery_id;
 };
 
 enum class IssueSort { kCreatedAt, kLastSeenAt, kSeverity, kRiskScore };
@@ -343,6 +350,42 @@ class Store {
   virtual void RequeueDeliveries(const std::string& workspace_id, const std::string& endpoint_id,
                                  const std::string& delivery_id, SystemTime failed_since,
                                  Callback<std::vector<model::WebhookDelivery>> done) = 0;
+
+  // --- Connectors and inbound receivers (SPEC §6, §8.2) -------------------------------
+  // kConflict never: ids are unique. Emits no event (connector.* events come with polling).
+  virtual void CreateConnector(model::Connector connector, Callback<model::Connector> done) = 0;
+  // Replaces the mutable fields (display_name, status, config, schedule, backfill_days,
+  // credentials, inbound_enabled, inbound_secrets). kNotFound when (workspace_id, id) is absent.
+  virtual void UpdateConnector(model::Connector connector, Callback<model::Connector> done) = 0;
+  // Deletes the connector with its receiver statistics. kNotFound when absent. Issues it
+  // ingested stay (their connector_id keeps the old id).
+  virtual void DeleteConnector(const std::string& workspace_id, const std::string& id,
+                               Callback<bool> done) = 0;
+  virtual Result<std::optional<model::Connector>> GetConnector(const std::string& workspace_id,
+                                                               const std::string& id) = 0;
+  // The connector with this id in whichever workspace holds it: the inbound receiver has only
+  // the id from its URL.
+  virtual Result<std::optional<model::Connector>> FindConnector(const std::string& id) = 0;
+  // The workspace's connectors by creation time.
+  virtual Result<std::vector<model::Connector>> ListConnectors(const std::string& workspace_id) = 0;
+
+  // The workspace's alert-webhook settings; defaults (no secret, every provider requires a
+  // signature) when never saved.
+  virtual Result<model::AlertWebhookSettings> GetAlertWebhookSettings(
+      const std::string& workspace_id) = 0;
+  // Replaces them (secrets and require_signature).
+  virtual void SaveAlertWebhookSettings(model::AlertWebhookSettings settings,
+                                        Callback<model::AlertWebhookSettings> done) = 0;
+
+  // Counts one delivery to a receiver at `at`: verified (`signature_ok`) or refused with
+  // `reason`. Best effort: group-committed, `done` may be empty.
+  virtual void RecordReceiverDelivery(const std::string& workspace_id, const std::string& receiver,
+                                      SystemTime at, bool signature_ok, const std::string& reason,
+                                      std::function<void(Status)> done) = 0;
+  // The receiver's statistics over the 24 hours before `now` (zeros when never seen).
+  virtual Result<model::ReceiverStats> GetReceiverStats(const std::string& workspace_id,
+                                                        const std::string& receiver,
+                                                        SystemTime now) = 0;
 
   // --- Idempotency ---------------------------------------------------------------------
   virtual Result<std::optional<StoredResponse>> FindIdempotent(const std::string& workspace_id,

@@ -134,6 +134,29 @@ class StoreConformanceTest : public ::testing::Test {
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
     return r ? *r : std::vector<UpsertOutcome>{};
   }
+  // An inbound delivery: an ingest carrying the receiver's delivery id.
+  Result<std::vector<UpsertOutcome>> Deliver(const std::string& ws, const std::string& receiver,
+                                             const std::string& delivery_id,
+                                             std::vector<model::IssueRecord> recs) {
+    IngestJob job{NewId("ing_job_", clock_.Now(), random_),
+                  ws,
+                  "completed",
+                  static_cast<long long>(recs.size()),
+                  0,
+                  clock_.Now(),
+                  {},
+                  receiver,
+                  delivery_id};
+    return Wait<std::vector<UpsertOutcome>>(
+        [&](auto cb) { store_->Ingest(ws, std::move(recs), job, cb); });
+  }
+  Status Record(const std::string& ws, const std::string& receiver, SystemTime at, bool ok,
+                const std::string& reason = "") {
+    std::promise<Status> p;
+    store_->RecordReceiverDelivery(ws, receiver, at, ok, reason,
+                                   [&](Status s) { p.set_value(std::move(s)); });
+    return p.get_future().get();
+  }
 
   static inline int counter_ = 0;
   fs::path dir_;
@@ -835,6 +858,314 @@ TYPED_TEST(StoreConformanceTest, DeliveriesAreFannedOutOnceAndAttemptsRecorded) 
       Wait<bool>([&](auto cb) { this->store_->DeleteWebhookEndpoint(this->ws_, e.id, cb); });
   ASSERT_TRUE(deleted);
   EXPECT_EQ(this->store_->ListPendingDeliveries(0, 100)->size(), 0u);
+}
+
+// --- Connectors and inbound receivers ------------------------------------------------
+
+model::Connector Connector(const std::string& ws, const std::string& id, SystemTime now) {
+  model::Connector c;
+  c.id = id;
+  c.workspace_id = ws;
+  c.type = "alertmanager";
+  c.display_name = "Prod alerts";
+  c.config_json = R"({"project":"OPS"})";
+  c.schedule_json = R"({"interval_minutes":30})";
+  c.backfill_days = 30;
+  c.credentials_sealed = "sealed-credentials";
+  c.inbound_enabled = true;
+  c.inbound_secrets = {{"sealed-new", std::nullopt}, {"sealed-old", now + std::chrono::hours(1)}};
+  c.created_at = now;
+  c.updated_at = now;
+  return c;
+}
+
+TYPED_TEST(StoreConformanceTest, ConnectorsRoundTripAndAreWorkspaceScoped) {
+  auto now = this->clock_.Now();
+  model::Connector first = Connector(this->ws_, "con_a", now);
+  auto created = Wait<model::Connector>([&](auto cb) { this->store_->CreateConnector(first, cb); });
+  ASSERT_TRUE(created) << created.error().message;
+  this->clock_.Advance(Millis(1000));
+  model::Connector second = Connector(this->ws_, "con_b", this->clock_.Now());
+  second.credentials_sealed = "";
+  second.inbound_secrets = {};
+  ASSERT_TRUE(Wait<model::Connector>([&](auto cb) { this->store_->CreateConnector(second, cb); }));
+  this->Reopen();  // what was read back is what was stored
+
+  auto got = this->store_->GetConnector(this->ws_, "con_a");
+  ASSERT_TRUE(got && *got);
+  const model::Connector& a = **got;
+  EXPECT_EQ(a.workspace_id, this->ws_);
+  EXPECT_EQ(a.type, "alertmanager");
+  EXPECT_EQ(a.display_name, "Prod alerts");
+  EXPECT_EQ(a.status, "inbound_only");
+  EXPECT_EQ(a.config_json, first.config_json);
+  EXPECT_EQ(a.schedule_json, first.schedule_json);
+  EXPECT_EQ(a.backfill_days, 30);
+  EXPECT_EQ(a.credentials_sealed, "sealed-credentials");
+  EXPECT_TRUE(a.inbound_enabled);
+  ASSERT_EQ(a.inbound_secrets.size(), 2u);
+  EXPECT_EQ(a.inbound_secrets[0].sealed, "sealed-new");
+  EXPECT_FALSE(a.inbound_secrets[0].expires_at);
+  EXPECT_EQ(a.inbound_secrets[1].sealed, "sealed-old");
+  EXPECT_EQ(a.inbound_secrets[1].expires_at, now + std::chrono::hours(1));
+  EXPECT_EQ(a.created_at, now);
+  EXPECT_TRUE((*this->store_->GetConnector(this->ws_, "con_b"))->inbound_secrets.empty());
+
+  auto listed = this->store_->ListConnectors(this->ws_);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, "con_a");
+  EXPECT_EQ((*listed)[1].id, "con_b");
+
+  // Another workspace sees nothing; the receiver's lookup by id alone finds the owner.
+  auto other = this->store_->GetConnector(this->other_ws_, "con_a");
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(*other);
+  EXPECT_TRUE(this->store_->ListConnectors(this->other_ws_)->empty());
+  auto found = this->store_->FindConnector("con_a");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->workspace_id, this->ws_);
+  EXPECT_FALSE(*this->store_->FindConnector("con_nope"));
+}
+
+TYPED_TEST(StoreConformanceTest, ConnectorUpdatesReplaceMutableFieldsAndDeletesAreScoped) {
+  auto now = this->clock_.Now();
+  model::Connector con = Connector(this->ws_, "con_u", now);
+  ASSERT_TRUE(Wait<model::Connector>([&](auto cb) { this->store_->CreateConnector(con, cb); }));
+  this->clock_.Advance(Millis(5000));
+  model::Connector changed = con;
+  changed.display_name = "Renamed";
+  changed.status = "paused";
+  changed.config_json = "{}";
+  changed.backfill_days = 7;
+  changed.credentials_sealed = "";
+  changed.inbound_enabled = false;
+  changed.inbound_secrets = {{"sealed-rotated", std::nullopt}};
+  changed.updated_at = this->clock_.Now();
+  changed.type = "jira";              // not a mutable field
+  changed.created_at = SystemTime{};  // nor this
+  auto updated =
+      Wait<model::Connector>([&](auto cb) { this->store_->UpdateConnector(changed, cb); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->type, "alertmanager");
+  EXPECT_EQ(updated->created_at, now);
+  auto got = **this->store_->GetConnector(this->ws_, "con_u");
+  EXPECT_EQ(got.display_name, "Renamed");
+  EXPECT_EQ(got.status, "paused");
+  EXPECT_EQ(got.config_json, "{}");
+  EXPECT_EQ(got.backfill_days, 7);
+  EXPECT_EQ(got.credentials_sealed, "");
+  EXPECT_FALSE(got.inbound_enabled);
+  ASSERT_EQ(got.inbound_secrets.size(), 1u);
+  EXPECT_EQ(got.inbound_secrets[0].sealed, "sealed-rotated");
+  EXPECT_EQ(got.updated_at, this->clock_.Now());
+  EXPECT_EQ(got.type, "alertmanager");
+
+  changed.workspace_id = this->other_ws_;
+  auto foreign =
+      Wait<model::Connector>([&](auto cb) { this->store_->UpdateConnector(changed, cb); });
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+  auto foreign_delete =
+      Wait<bool>([&](auto cb) { this->store_->DeleteConnector(this->other_ws_, "con_u", cb); });
+  ASSERT_FALSE(foreign_delete);
+  EXPECT_EQ(foreign_delete.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(*this->store_->GetConnector(this->ws_, "con_u"));
+
+  ASSERT_TRUE(Wait<bool>([&](auto cb) { this->store_->DeleteConnector(this->ws_, "con_u", cb); }));
+  EXPECT_FALSE(*this->store_->GetConnector(this->ws_, "con_u"));
+  EXPECT_FALSE(*this->store_->FindConnector("con_u"));
+  auto again = Wait<bool>([&](auto cb) { this->store_->DeleteConnector(this->ws_, "con_u", cb); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(StoreConformanceTest, AlertWebhookSettingsAreDefaultsUntilSaved) {
+  auto defaults = this->store_->GetAlertWebhookSettings(this->ws_);
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->workspace_id, this->ws_);
+  EXPECT_TRUE(defaults->secrets.empty());
+  EXPECT_TRUE(defaults->require_signature.empty());
+  EXPECT_FALSE(defaults->updated_at);
+
+  model::AlertWebhookSettings s;
+  s.workspace_id = this->ws_;
+  s.secrets = {{"sealed-2", std::nullopt}, {"sealed-1", this->clock_.Now() + Millis(60'000)}};
+  s.require_signature = {{"grafana", false}, {"datadog", true}};
+  auto saved = Wait<model::AlertWebhookSettings>(
+      [&](auto cb) { this->store_->SaveAlertWebhookSettings(s, cb); });
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_EQ(saved->updated_at, this->clock_.Now());
+
+  auto got = this->store_->GetAlertWebhookSettings(this->ws_);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->secrets.size(), 2u);
+  EXPECT_EQ(got->secrets[0].sealed, "sealed-2");
+  EXPECT_EQ(got->secrets[1].expires_at, this->clock_.Now() + Millis(60'000));
+  EXPECT_EQ(got->require_signature, s.require_signature);
+  EXPECT_EQ(got->updated_at, this->clock_.Now());
+
+  // Saving again replaces the whole row.
+  this->clock_.Advance(Millis(1000));
+  s.secrets = {{"sealed-3", std::nullopt}};
+  s.require_signature = {};
+  ASSERT_TRUE(Wait<model::AlertWebhookSettings>(
+      [&](auto cb) { this->store_->SaveAlertWebhookSettings(s, cb); }));
+  got = this->store_->GetAlertWebhookSettings(this->ws_);
+  ASSERT_EQ(got->secrets.size(), 1u);
+  EXPECT_EQ(got->secrets[0].sealed, "sealed-3");
+  EXPECT_TRUE(got->require_signature.empty());
+  EXPECT_EQ(got->updated_at, this->clock_.Now());
+  EXPECT_FALSE(this->store_->GetAlertWebhookSettings(this->other_ws_)->updated_at);
+}
+
+TYPED_TEST(StoreConformanceTest, ARepeatedDeliveryIsRefusedAndWritesNothing) {
+  const std::string receiver = "connector:con_r";
+  auto first = this->Deliver(this->ws_, receiver, "dlv-1", {Rec("alertmanager", "a1", "down")});
+  ASSERT_TRUE(first) << first.error().message;
+  // 72 hours later the id is still remembered.
+  this->clock_.Advance(std::chrono::hours(72));
+  auto second = this->Deliver(this->ws_, receiver, "dlv-1", {Rec("alertmanager", "a1", "down")});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+  ASSERT_EQ(second.error().details.size(), 1u);
+  EXPECT_EQ(second.error().details[0],
+            (std::pair<std::string, std::string>{"delivery_id", "dlv-1"}));
+  EXPECT_EQ(this->store_->ListEvents(this->ws_, 0, 100)->size(), 1u);
+  EXPECT_EQ(this->store_->GetIssue(this->ws_, (*first)[0].issue_id)->occurrences, 1);
+
+  // The id is per receiver and per workspace.
+  ASSERT_TRUE(this->Deliver(this->ws_, "alert:grafana", "dlv-1", {Rec("alertmanager", "a1", "x")}));
+  ASSERT_TRUE(this->Deliver(this->other_ws_, receiver, "dlv-1", {Rec("alertmanager", "a1", "x")}));
+  EXPECT_EQ(this->store_->GetIssue(this->ws_, (*first)[0].issue_id)->occurrences, 2);
+  // Ingests without a delivery id are never refused.
+  this->Ingest(this->ws_, {Rec("alertmanager", "a1", "x")});
+  this->Ingest(this->ws_, {Rec("alertmanager", "a1", "x")});
+  EXPECT_EQ(this->store_->GetIssue(this->ws_, (*first)[0].issue_id)->occurrences, 4);
+}
+
+TYPED_TEST(StoreConformanceTest, ConcurrentCopiesOfOneDeliveryCommitOnce) {
+  // Queued together so that they likely share a group transaction.
+  constexpr int kCopies = 6;
+  std::vector<std::future<Result<std::vector<UpsertOutcome>>>> results;
+  for (int i = 0; i < kCopies; ++i) {
+    auto p = std::make_shared<std::promise<Result<std::vector<UpsertOutcome>>>>();
+    results.push_back(p->get_future());
+    IngestJob job{"ing_job_" + std::to_string(i),
+                  this->ws_,
+                  "completed",
+                  1,
+                  0,
+                  this->clock_.Now(),
+                  {},
+                  "alert:datadog",
+                  "dlv-x"};
+    this->store_->Ingest(this->ws_, {Rec("datadog", "m1", "cpu")}, job,
+                         [p](auto r) { p->set_value(std::move(r)); });
+  }
+  int accepted = 0;
+  for (auto& f : results) {
+    auto r = f.get();
+    if (r) {
+      ++accepted;
+    } else {
+      EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+    }
+  }
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(this->store_->ListEvents(this->ws_, 0, 100)->size(), 1u);
+}
+
+TYPED_TEST(StoreConformanceTest, UpdateOnlyRecordsNeverCreateIssues) {
+  auto known = this->Ingest(this->ws_, {Rec("grafana", "known", "latency high")});
+  auto unknown = Rec("grafana", "never-seen", "latency high");
+  unknown.update_only = true;
+  unknown.status = model::IssueStatus::kResolved;
+  auto update = Rec("grafana", "known", "latency high");
+  update.update_only = true;
+  update.status = model::IssueStatus::kResolved;
+  auto out = this->Ingest(this->ws_, {unknown, update});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].issue_id.empty());
+  EXPECT_TRUE(out[0].pattern_id.empty());
+  EXPECT_FALSE(out[0].deduplicated);
+  EXPECT_EQ(out[0].status, model::IssueStatus::kResolved);
+  EXPECT_EQ(out[0].title, "latency high");
+  EXPECT_EQ(out[1].issue_id, known[0].issue_id);
+  EXPECT_TRUE(out[1].deduplicated);
+
+  EXPECT_EQ(this->store_->ListIssues(this->ws_, IssueQuery{})->total, 1);
+  auto issue = this->store_->GetIssue(this->ws_, known[0].issue_id);
+  ASSERT_TRUE(issue);
+  EXPECT_EQ(issue->status, model::IssueStatus::kResolved);
+  EXPECT_EQ(issue->occurrences, 2);
+  auto events = this->store_->ListEvents(this->ws_, 0, 100);
+  ASSERT_EQ(events->size(), 2u);  // created, then resolved: nothing for the unknown key
+  EXPECT_EQ((*events)[1].type, "issue.resolved");
+}
+
+TYPED_TEST(StoreConformanceTest, ReceiverStatsCountTheLast24HourBuckets) {
+  const std::string receiver = "alert:grafana";
+  auto now = this->clock_.Now();
+  auto never = this->store_->GetReceiverStats(this->ws_, receiver, now);
+  ASSERT_TRUE(never);
+  EXPECT_EQ(never->receiver, receiver);
+  EXPECT_EQ(never->deliveries_24h, 0);
+  EXPECT_EQ(never->signature_failures_24h, 0);
+  EXPECT_FALSE(never->last_delivery_at);
+  EXPECT_FALSE(never->last_failure_at);
+
+  // The window is the 24 hour buckets ending with the one holding `now`.
+  auto hour = std::chrono::time_point_cast<Millis>(std::chrono::floor<std::chrono::hours>(now));
+  ASSERT_TRUE(this->Record(this->ws_, receiver, hour - std::chrono::hours(23), true));
+  ASSERT_TRUE(this->Record(this->ws_, receiver, hour - std::chrono::hours(23) - Millis(1), true));
+  ASSERT_TRUE(this->Record(this->ws_, receiver, now - std::chrono::hours(2), true));
+  // A write with no callback still counts (the next one commits after it).
+  this->store_->RecordReceiverDelivery(this->ws_, receiver, now, true, "", {});
+  ASSERT_TRUE(this->Record(this->ws_, receiver, now, true));
+  ASSERT_TRUE(this->Record(this->ws_, receiver, now - std::chrono::hours(1), false, "bad mac"));
+  // An older failure recorded late does not replace the latest one.
+  ASSERT_TRUE(this->Record(this->ws_, receiver, now - std::chrono::hours(3), false, "expired"));
+  ASSERT_TRUE(this->Record(this->other_ws_, receiver, now, false, "elsewhere"));
+
+  auto stats = this->store_->GetReceiverStats(this->ws_, receiver, now);
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->workspace_id, this->ws_);
+  EXPECT_EQ(stats->deliveries_24h, 4);
+  EXPECT_EQ(stats->signature_failures_24h, 2);
+  EXPECT_EQ(stats->last_delivery_at, now);
+  EXPECT_EQ(stats->last_failure_at, now - std::chrono::hours(1));
+  EXPECT_EQ(stats->last_failure_reason, "bad mac");
+  EXPECT_EQ(this->store_->GetReceiverStats(this->ws_, "alert:datadog", now)->deliveries_24h, 0);
+
+  // A day later the window is empty; the last outcomes stay.
+  auto later = this->store_->GetReceiverStats(this->ws_, receiver, now + std::chrono::hours(24));
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->deliveries_24h, 0);
+  EXPECT_EQ(later->signature_failures_24h, 0);
+  EXPECT_EQ(later->last_delivery_at, now);
+  EXPECT_EQ(later->last_failure_reason, "bad mac");
+}
+
+TYPED_TEST(StoreConformanceTest, DeletingAConnectorDeletesItsReceiverStats) {
+  auto now = this->clock_.Now();
+  ASSERT_TRUE(Wait<model::Connector>(
+      [&](auto cb) { this->store_->CreateConnector(Connector(this->ws_, "con_s", now), cb); }));
+  ASSERT_TRUE(this->Record(this->ws_, "connector:con_s", now, true));
+  ASSERT_TRUE(this->Record(this->ws_, "connector:con_s", now, false, "bad mac"));
+  ASSERT_TRUE(this->Record(this->ws_, "connector:con_keep", now, true));
+  ASSERT_EQ(this->store_->GetReceiverStats(this->ws_, "connector:con_s", now)->deliveries_24h, 1);
+
+  ASSERT_TRUE(Wait<bool>([&](auto cb) { this->store_->DeleteConnector(this->ws_, "con_s", cb); }));
+  auto stats = this->store_->GetReceiverStats(this->ws_, "connector:con_s", now);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->deliveries_24h, 0);
+  EXPECT_EQ(stats->signature_failures_24h, 0);
+  EXPECT_FALSE(stats->last_delivery_at);
+  EXPECT_FALSE(stats->last_failure_at);
+  EXPECT_EQ(stats->last_failure_reason, "");
+  EXPECT_EQ(this->store_->GetReceiverStats(this->ws_, "connector:con_keep", now)->deliveries_24h,
+            1);
 }
 
 }  // namespace

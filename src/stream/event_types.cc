@@ -1,38 +1,19 @@
 #include "stream/event_types.h"
 
-#include <array>
 #include <string>
+
+#include "model/event.h"
 
 namespace causeloop::stream {
 
-namespace {
+static_assert(model::kEventCatalog.size() <= 32, "TypeFilter keeps the set in a 32-bit mask");
 
-constexpr std::array<std::string_view, 15> kCatalog = {
-    "issue.created",
-    "issue.updated",
-    "issue.resolved",
-    "pattern.detected",
-    "pattern.updated",
-    "pattern.reopened",
-    "prediction.alert.fired",
-    "recommendation.created",
-    "recommendation.updated",
-    "sync.succeeded",
-    "sync.failed",
-    "connector.connected",
-    "connector.disconnected",
-    "connector.health_changed",
-    "webhook.endpoint_disabled",
-};
-static_assert(kCatalog.size() <= 32, "TypeFilter keeps the set in a 32-bit mask");
-
-}  // namespace
-
-std::span<const std::string_view> EventCatalog() { return kCatalog; }
+std::span<const std::string_view> EventCatalog() { return model::kEventCatalog; }
 
 int EventTypeIndex(std::string_view type) {
-  for (size_t i = 0; i < kCatalog.size(); ++i) {
-    if (kCatalog[i] == type) return static_cast<int>(i);
+  const auto& catalog = model::kEventCatalog;
+  for (size_t i = 0; i < catalog.size(); ++i) {
+    if (catalog[i] == type) return static_cast<int>(i);
   }
   return -1;
 }

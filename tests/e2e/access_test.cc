@@ -72,6 +72,21 @@ const std::vector<Route>& Routes() {
        R"({"since":"2020-01-01T00:00:00Z"})"},
       {"POST", "/v1/webhooks/{webhook}/rotate-secret", "webhooks:admin", R"({"grace_seconds":60})"},
       {"DELETE", "/v1/webhooks/{webhook}", "webhooks:admin", ""},
+      {"POST", "/v1/connectors", "connectors:admin",
+       R"({"type":"alertmanager","display_name":"made {unique}"})"},
+      {"GET", "/v1/connectors", "connectors:read", ""},
+      {"GET", "/v1/connectors/{connector}", "connectors:read", ""},
+      {"PATCH", "/v1/connectors/{connector}", "connectors:admin",
+       R"({"display_name":"renamed {unique}"})"},
+      {"POST", "/v1/connectors/{connector}/inbound", "connectors:admin", R"({"enabled":true})"},
+      {"POST", "/v1/connectors/{connector}/inbound/rotate-secret", "connectors:admin",
+       R"({"grace_seconds":60})"},
+      {"DELETE", "/v1/connectors/{connector}", "connectors:admin", ""},
+      {"GET", "/v1/settings/alert-webhooks", "workspace:admin", ""},
+      {"PATCH", "/v1/settings/alert-webhooks", "workspace:admin",
+       R"({"providers":{"datadog":{"require_signature":true}}})"},
+      {"POST", "/v1/settings/alert-webhooks/rotate-secret", "workspace:admin",
+       R"({"grace_seconds":60})"},
   };
   return routes;
 }
@@ -127,6 +142,13 @@ class AccessTest : public ServerTest<AccessTest> {
     HttpResponse ping = http.Post("/v1/webhooks/" + ids["{webhook}"] + "/test", "");
     EXPECT_TRUE(HasStatus(ping, 202));
     ids["{delivery}"] = Json::Parse(ping.body).Str("/id").value_or("whd_missing");
+    HttpResponse connector =
+        http.Post("/v1/connectors", R"({"type":"github","display_name":"owned )" + u + "\"}");
+    EXPECT_TRUE(HasStatus(connector, 201));
+    ids["{connector}"] = Json::Parse(connector.body).Str("/id").value_or("con_missing");
+    EXPECT_TRUE(HasStatus(
+        http.Post("/v1/connectors/" + ids["{connector}"] + "/inbound", R"({"enabled":true})"),
+        200));
     return ids;
   }
 };
@@ -141,7 +163,8 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
         route.path.find("{job}") == std::string::npos &&
         route.path.find("{token}") == std::string::npos &&
         route.path.find("{pattern}") == std::string::npos &&
-        route.path.find("{webhook}") == std::string::npos) {
+        route.path.find("{webhook}") == std::string::npos &&
+        route.path.find("{connector}") == std::string::npos) {
       continue;
     }
     ++checked;
@@ -149,7 +172,7 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
     HttpResponse r = other.Request(route.method, path, Fill(route.body, owned));
     EXPECT_TRUE(IsErrorEnvelope(r, 404, "not_found")) << route.method << " " << path;
   }
-  EXPECT_EQ(checked, 22);
+  EXPECT_EQ(checked, 27);
 
   // Nothing the other workspace tried took effect.
   Json issue = Json::Parse(http_.Get("/v1/issues/" + owned["{issue}"]).body);
@@ -157,6 +180,10 @@ TEST_F(AccessTest, EveryRouteTakingAnIdAnswers404ToAnotherWorkspacesToken) {
   EXPECT_FALSE(issue.Str("/resolved_at").has_value()) << issue.Raw("");
   EXPECT_TRUE(HasStatus(http_.WithToken(owned["{token_secret}"]).Get("/v1/issues"), 200))
       << "the other workspace rotated or revoked this workspace's token";
+  Json connector = Json::Parse(http_.Get("/v1/connectors/" + owned["{connector}"]).body);
+  EXPECT_EQ(connector.Str("/display_name"), "owned " + owned["{unique}"]) << connector.Raw("");
+  EXPECT_FALSE(connector.Str("/inbound/previous_secret_expires_at").has_value())
+      << "the other workspace rotated this workspace's inbound secret";
 }
 
 // The table covers every authenticated route the server documents, so a new route cannot

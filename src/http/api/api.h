@@ -13,6 +13,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "ingest/ingestor.h"
+#include "net/http_client.h"
 #include "store/store.h"
 #include "stream/event_hub.h"
 #include "webhooks/outbound/dispatcher.h"
@@ -40,6 +41,12 @@ struct ApiContext {
   // stream may be silent before a ping comment is sent.
   stream::EventHub* events = nullptr;
   std::chrono::milliseconds stream_ping{30'000};
+  // Connectors and inbound receivers: the key that seals connector credentials and inbound
+  // signing secrets, the client that confirms SNS subscriptions (null: not confirmed), and
+  // the externally visible base URL for receiver URLs ("" = from the request's Host).
+  std::string connector_key;
+  net::HttpClient* http = nullptr;
+  std::string public_url;
 };
 
 // Registers every route with its scope and limits.

@@ -52,6 +52,22 @@ void ListWebhookDeliveries(ApiContext& ctx, const Request& req, const Responder&
 void RedeliverWebhookDelivery(ApiContext& ctx, const Request& req, const Responder& respond);
 void RecoverWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
 
+// connectors_api.cc
+void CreateConnector(ApiContext& ctx, const Request& req, const Responder& respond);
+void ListConnectors(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetConnector(ApiContext& ctx, const Request& req, const Responder& respond);
+void PatchConnector(ApiContext& ctx, const Request& req, const Responder& respond);
+void DeleteConnector(ApiContext& ctx, const Request& req, const Responder& respond);
+void SetConnectorInbound(ApiContext& ctx, const Request& req, const Responder& respond);
+void RotateConnectorInboundSecret(ApiContext& ctx, const Request& req, const Responder& respond);
+void GetAlertWebhookSettings(ApiContext& ctx, const Request& req, const Responder& respond);
+void PatchAlertWebhookSettings(ApiContext& ctx, const Request& req, const Responder& respond);
+void RotateAlertWebhookSecret(ApiContext& ctx, const Request& req, const Responder& respond);
+
+// inbound_api.cc
+void PostConnectorInbound(ApiContext& ctx, const Request& req, const Responder& respond);
+void PostAlertWebhook(ApiContext& ctx, const Request& req, const Responder& respond);
+
 void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond);
 void GetNotificationStream(ApiContext& ctx, const Request& req, const Responder& respond);
 

@@ -3,6 +3,7 @@
 #include "core/time.h"
 #include "http/api/common.h"
 #include "http/api/handlers.h"
+#include "http/api/ingest_replies.h"
 #include "ingest/json_input.h"
 #include "normalize/normalize.h"
 
@@ -18,30 +19,6 @@ void WriteRejected(JsonWriter& w, const std::vector<ingest::Rejection>& rejected
   w.EndArray();
 }
 
-// The single-record answer (SPEC §5.2), shared by /ingest/events and the native shapes.
-std::string EncodeSingle(const ingest::Outcome& o) {
-  JsonWriter w;
-  w.BeginObject().Field("accepted", o.accepted);
-  WriteRejected(w, o.rejected);
-  const auto& r = o.results.at(0);
-  w.Field("issue_id", r.issue_id).FieldOrNull("pattern_id", r.pattern_id);
-  w.Field("deduplicated", r.deduplicated).Field("job_id", o.job_id).EndObject();
-  return w.Take();
-}
-
-std::string EncodeBatch(const ingest::Outcome& o) {
-  JsonWriter w;
-  w.BeginObject().Field("accepted", o.accepted);
-  WriteRejected(w, o.rejected);
-  w.Key("results").BeginArray();
-  for (const auto& r : o.results) {
-    w.BeginObject().Field("index", r.index).Field("issue_id", r.issue_id);
-    w.FieldOrNull("pattern_id", r.pattern_id).Field("deduplicated", r.deduplicated).EndObject();
-  }
-  w.EndArray().Field("job_id", o.job_id).EndObject();
-  return w.Take();
-}
-
 // Stores one decoded record and answers 202 with the single-record body.
 void IngestOne(ApiContext& ctx, const Request& req, const Responder& respond,
                Result<model::IssueRecord> record) {
@@ -51,11 +28,35 @@ void IngestOne(ApiContext& ctx, const Request& req, const Responder& respond,
   ctx.ingestor.Ingest(Who(req).workspace_id, std::move(decoded), "",
                       [&req, respond](Result<ingest::Outcome> out) {
                         if (!out) return ReplyError(req, respond, out.error());
-                        respond(JsonResponse(202, EncodeSingle(*out)));
+                        respond(JsonResponse(202, EncodeIngestSingle(*out)));
                       });
 }
 
 }  // namespace
+
+// The single-record answer (SPEC §5.2), shared by /ingest/events and the native shapes.
+std::string EncodeIngestSingle(const ingest::Outcome& o) {
+  JsonWriter w;
+  w.BeginObject().Field("accepted", o.accepted);
+  WriteRejected(w, o.rejected);
+  const auto& r = o.results.at(0);
+  w.FieldOrNull("issue_id", r.issue_id).FieldOrNull("pattern_id", r.pattern_id);
+  w.Field("deduplicated", r.deduplicated).Field("job_id", o.job_id).EndObject();
+  return w.Take();
+}
+
+std::string EncodeIngestBatch(const ingest::Outcome& o) {
+  JsonWriter w;
+  w.BeginObject().Field("accepted", o.accepted);
+  WriteRejected(w, o.rejected);
+  w.Key("results").BeginArray();
+  for (const auto& r : o.results) {
+    w.BeginObject().Field("index", r.index).FieldOrNull("issue_id", r.issue_id);
+    w.FieldOrNull("pattern_id", r.pattern_id).Field("deduplicated", r.deduplicated).EndObject();
+  }
+  w.EndArray().Field("job_id", o.job_id).EndObject();
+  return w.Take();
+}
 
 void PostIngestEvent(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto root = ingest::ParseJsonBody(req.body);
@@ -98,7 +99,7 @@ void PostIngestBatch(ApiContext& ctx, const Request& req, const Responder& respo
   ctx.ingestor.Ingest(Who(req).workspace_id, std::move(decoded), "",
                       [&req, respond](Result<ingest::Outcome> out) {
                         if (!out) return ReplyError(req, respond, out.error());
-                        respond(JsonResponse(202, EncodeBatch(*out)));
+                        respond(JsonResponse(202, EncodeIngestBatch(*out)));
                       });
 }
 

@@ -71,6 +71,29 @@ void RegisterRoutes(Router& router, ApiContext& ctx) {
   router.Add(M::kPost, "/v1/webhooks/{id}/rotate-secret", scoped("webhooks:admin"),
              bind(RotateWebhookSecret));
 
+  router.Add(M::kPost, "/v1/connectors", scoped("connectors:admin"), bind(CreateConnector));
+  router.Add(M::kGet, "/v1/connectors", scoped("connectors:read"), bind(ListConnectors));
+  router.Add(M::kGet, "/v1/connectors/{id}", scoped("connectors:read"), bind(GetConnector));
+  router.Add(M::kPatch, "/v1/connectors/{id}", scoped("connectors:admin"), bind(PatchConnector));
+  router.Add(M::kDelete, "/v1/connectors/{id}", scoped("connectors:admin"), bind(DeleteConnector));
+  router.Add(M::kPost, "/v1/connectors/{id}/inbound", scoped("connectors:admin"),
+             bind(SetConnectorInbound));
+  router.Add(M::kPost, "/v1/connectors/{id}/inbound/rotate-secret", scoped("connectors:admin"),
+             bind(RotateConnectorInboundSecret));
+  router.Add(M::kGet, "/v1/settings/alert-webhooks", scoped("workspace:admin"),
+             bind(GetAlertWebhookSettings));
+  router.Add(M::kPatch, "/v1/settings/alert-webhooks", scoped("workspace:admin"),
+             bind(PatchAlertWebhookSettings));
+  router.Add(M::kPost, "/v1/settings/alert-webhooks/rotate-secret", scoped("workspace:admin"),
+             bind(RotateAlertWebhookSecret));
+
+  // The receivers authenticate themselves (a signature, or an API key and a signature): the
+  // server applies only its per-IP rate limit. Senders retry, so no Idempotency-Key either.
+  auto receiver = RouteOptions{
+      .scope = "", .authenticate = false, .max_body_bytes = kMaxBatchBody, .idempotent = false};
+  router.Add(M::kPost, "/v1/webhooks/inbound/{connector_id}", receiver, bind(PostConnectorInbound));
+  router.Add(M::kPost, "/v1/webhooks/{workspace_id}/{provider}", receiver, bind(PostAlertWebhook));
+
   router.Add(M::kGet, "/v1/events", scoped("events:read"), bind(ListEvents));
   router.Add(M::kGet, "/v1/notifications/stream", scoped("events:read"),
              bind(GetNotificationStream));

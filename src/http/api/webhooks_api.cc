@@ -144,6 +144,30 @@ Status CheckUrl(const ApiContext& ctx, const std::string& url) {
   return {};
 }
 
+// The fields POST /v1/webhooks and PATCH /v1/webhooks/{id} share, each checked (the URL
+// against the SSRF guard); absent ones stay unset.
+struct EndpointFields {
+  std::optional<std::string> url, description;
+  std::optional<std::vector<std::string>> types, connectors;
+  std::optional<bool> enabled;
+};
+
+Result<EndpointFields> DecodeEndpointFields(const ApiContext& ctx, const Request& req) {
+  auto obj = ParseObjectBody(req.body);
+  if (!obj) return Fail(obj.error());
+  EndpointFields f;
+  for (const Status& s :
+       {OptString(*obj, "url", f.url, 2000), OptString(*obj, "description", f.description, 500),
+        EventTypesField(*obj, "event_types", f.types),
+        IdsField(*obj, "connector_ids", f.connectors), BoolField(*obj, "enabled", f.enabled)}) {
+    if (!s) return Fail(s.error());
+  }
+  if (f.url) {
+    if (auto s = CheckUrl(ctx, *f.url); !s) return Fail(s.error());
+  }
+  return f;
+}
+
 void RespondEndpoint(const Request& req, const Responder& respond, int status,
                      Result<model::WebhookEndpoint> e, const std::string& secret = {}) {
   if (!e) return ReplyError(req, respond, e.error());
@@ -187,29 +211,19 @@ auto Changed(ApiContext& ctx, const Request& req, const Responder& respond, int 
 }  // namespace
 
 void CreateWebhook(ApiContext& ctx, const Request& req, const Responder& respond) {
-  auto obj = ParseObjectBody(req.body);
-  if (!obj) return ReplyError(req, respond, obj.error());
-  std::optional<std::string> url, description;
-  std::optional<std::vector<std::string>> types, connectors;
-  std::optional<bool> enabled;
-  for (const Status& s :
-       {OptString(*obj, "url", url, 2000), OptString(*obj, "description", description, 500),
-        EventTypesField(*obj, "event_types", types), IdsField(*obj, "connector_ids", connectors),
-        BoolField(*obj, "enabled", enabled)}) {
-    if (!s) return ReplyError(req, respond, s.error());
-  }
-  if (!url) return ReplyError(req, respond, FieldError("url", "url is required"));
-  if (auto s = CheckUrl(ctx, *url); !s) return ReplyError(req, respond, s.error());
-  if (!types || types->empty()) {
+  auto f = DecodeEndpointFields(ctx, req);
+  if (!f) return ReplyError(req, respond, f.error());
+  if (!f->url) return ReplyError(req, respond, FieldError("url", "url is required"));
+  if (!f->types || f->types->empty()) {
     return ReplyError(req, respond,
                       FieldError("event_types", "event_types is required (use [\"*\"] for all)"));
   }
   model::WebhookEndpoint e;
-  e.url = *url;
-  e.description = description.value_or("");
-  e.event_types = *types;
-  e.connector_ids = connectors.value_or(std::vector<std::string>{});
-  e.enabled = enabled.value_or(true);
+  e.url = *f->url;
+  e.description = f->description.value_or("");
+  e.event_types = *f->types;
+  e.connector_ids = f->connectors.value_or(std::vector<std::string>{});
+  e.enabled = f->enabled.value_or(true);
   if (!e.enabled) e.disabled_reason = "manual";
   CreateEndpoint(ctx, req, respond, std::move(e), {});
 }
@@ -256,22 +270,11 @@ void GetWebhook(ApiContext& ctx, const Request& req, const Responder& respond) {
 }
 
 void PatchWebhook(ApiContext& ctx, const Request& req, const Responder& respond) {
-  auto obj = ParseObjectBody(req.body);
-  if (!obj) return ReplyError(req, respond, obj.error());
-  std::optional<std::string> url, description;
-  std::optional<std::vector<std::string>> types, connectors;
-  std::optional<bool> enabled;
-  for (const Status& s :
-       {OptString(*obj, "url", url, 2000), OptString(*obj, "description", description, 500),
-        EventTypesField(*obj, "event_types", types), IdsField(*obj, "connector_ids", connectors),
-        BoolField(*obj, "enabled", enabled)}) {
-    if (!s) return ReplyError(req, respond, s.error());
-  }
+  auto f = DecodeEndpointFields(ctx, req);
+  if (!f) return ReplyError(req, respond, f.error());
+  auto& [url, description, types, connectors, enabled] = *f;
   if (!url && !description && !types && !connectors && !enabled) {
     return ReplyError(req, respond, FieldError("body", "nothing to change"));
-  }
-  if (url) {
-    if (auto s = CheckUrl(ctx, *url); !s) return ReplyError(req, respond, s.error());
   }
   if (types && types->empty()) {
     return ReplyError(req, respond, FieldError("event_types", "event_types cannot be empty"));

@@ -217,7 +217,65 @@ CREATE TABLE webhook_dispatch (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}}};
+// v4: connectors and inbound receivers (SPEC §6, §8.2). Secrets columns use the webhook
+// endpoints' form (a JSON array of {"sealed", "expires_at"}); credentials are one sealed JSON
+// object, '' when none. inbound_deliveries remembers delivery ids for replay protection and is
+// pruned by age; receiver statistics are hourly buckets (`hour`: Unix ms floored to the hour)
+// plus each receiver's latest outcome.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE connectors (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  config TEXT NOT NULL,
+  schedule TEXT NOT NULL,
+  backfill_days INTEGER NOT NULL,
+  credentials TEXT NOT NULL DEFAULT '',
+  inbound_enabled INTEGER NOT NULL,
+  inbound_secrets TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX connectors_ws ON connectors(workspace_id, created_at);
+
+CREATE TABLE alert_webhook_settings (
+  workspace_id TEXT PRIMARY KEY,
+  secrets TEXT NOT NULL,
+  require_signature TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE inbound_deliveries (
+  workspace_id TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, receiver, delivery_id)
+);
+CREATE INDEX inbound_deliveries_received ON inbound_deliveries(received_at);
+
+CREATE TABLE receiver_stats (
+  workspace_id TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  deliveries INTEGER NOT NULL DEFAULT 0,
+  signature_failures INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace_id, receiver, hour)
+) WITHOUT ROWID;
+
+CREATE TABLE receiver_last (
+  workspace_id TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  last_delivery_at INTEGER,
+  last_failure_at INTEGER,
+  last_failure_reason TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (workspace_id, receiver)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}}};
 
 }  // namespace
 

@@ -17,6 +17,7 @@
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "store/sqlite/connectors.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
 #include "store/sqlite/sqlite_db.h"
@@ -566,6 +567,9 @@ class SqliteStore final : public Store {
     Submit<std::vector<UpsertOutcome>>(
         weight,
         [this, ws, recs, shared_job](Conn& c) -> Result<std::vector<UpsertOutcome>> {
+          if (!shared_job->delivery_id.empty()) {
+            if (auto s = RememberDelivery(c, ws, *shared_job); !s) return Fail(s.error());
+          }
           std::vector<UpsertOutcome> out;
           out.reserve(recs->size());
           for (const auto& r : *recs) {
@@ -886,6 +890,107 @@ class SqliteStore final : public Store {
         std::move(done));
   }
 
+  // --- Connectors and inbound receivers ----------------------------------------------
+
+  void CreateConnector(model::Connector connector, Callback<model::Connector> done) override {
+    auto con = std::make_shared<model::Connector>(std::move(connector));
+    Submit<model::Connector>(
+        1,
+        [con](Conn& c) -> Result<model::Connector> {
+          if (auto s = sqlite::InsertConnector(c, *con); !s) return Fail(s.error());
+          return *con;
+        },
+        std::move(done));
+  }
+
+  void UpdateConnector(model::Connector connector, Callback<model::Connector> done) override {
+    auto con = std::make_shared<model::Connector>(std::move(connector));
+    Submit<model::Connector>(
+        1,
+        [con](Conn& c) -> Result<model::Connector> {
+          if (auto s = sqlite::UpdateConnector(c, *con); !s) return Fail(s.error());
+          // The row, not the argument: type and created_at are not the caller's to change.
+          auto stored = sqlite::SelectConnector(c, con->workspace_id, con->id);
+          if (!stored) return Fail(stored.error());
+          if (!*stored) return Fail(ErrorCode::kNotFound, "no such connector");
+          return std::move(**stored);
+        },
+        std::move(done));
+  }
+
+  void DeleteConnector(const std::string& ws, const std::string& id, Callback<bool> done) override {
+    Submit<bool>(
+        1,
+        [ws, id](Conn& c) -> Result<bool> {
+          auto deleted = sqlite::DeleteConnector(c, ws, id);
+          if (!deleted) return deleted;
+          if (!*deleted) return Fail(ErrorCode::kNotFound, "no such connector");
+          return true;
+        },
+        std::move(done));
+  }
+
+  Result<std::optional<model::Connector>> GetConnector(const std::string& ws,
+                                                       const std::string& id) override {
+    using R = std::optional<model::Connector>;
+    return WithReader<R>([&](Conn& c) -> Result<R> { return sqlite::SelectConnector(c, ws, id); });
+  }
+
+  Result<std::optional<model::Connector>> FindConnector(const std::string& id) override {
+    using R = std::optional<model::Connector>;
+    return WithReader<R>(
+        [&](Conn& c) -> Result<R> { return sqlite::SelectConnectorAnyWorkspace(c, id); });
+  }
+
+  Result<std::vector<model::Connector>> ListConnectors(const std::string& ws) override {
+    using R = std::vector<model::Connector>;
+    return WithReader<R>([&](Conn& c) -> Result<R> { return sqlite::SelectConnectors(c, ws); });
+  }
+
+  Result<model::AlertWebhookSettings> GetAlertWebhookSettings(const std::string& ws) override {
+    return WithReader<model::AlertWebhookSettings>(
+        [&](Conn& c) -> Result<model::AlertWebhookSettings> {
+          return sqlite::SelectAlertSettings(c, ws);
+        });
+  }
+
+  void SaveAlertWebhookSettings(model::AlertWebhookSettings settings,
+                                Callback<model::AlertWebhookSettings> done) override {
+    auto a = std::make_shared<model::AlertWebhookSettings>(std::move(settings));
+    Submit<model::AlertWebhookSettings>(
+        1,
+        [this, a](Conn& c) -> Result<model::AlertWebhookSettings> {
+          a->updated_at = clock_.Now();
+          if (auto s = sqlite::UpsertAlertSettings(c, *a); !s) return Fail(s.error());
+          return *a;
+        },
+        std::move(done));
+  }
+
+  void RecordReceiverDelivery(const std::string& ws, const std::string& receiver, SystemTime at,
+                              bool signature_ok, const std::string& reason,
+                              std::function<void(Status)> done) override {
+    // Weight 1, not 0 like TouchTokens: a flood of refused deliveries then meets the queue
+    // limit and is dropped instead of growing the queue without bound.
+    Submit<bool>(
+        1,
+        [ws, receiver, at, signature_ok, reason](Conn& c) -> Result<bool> {
+          if (auto s = sqlite::CountReceiverDelivery(c, ws, receiver, at, signature_ok, reason);
+              !s) {
+            return Fail(s.error());
+          }
+          return true;
+        },
+        StatusCallback(std::move(done)));
+  }
+
+  Result<model::ReceiverStats> GetReceiverStats(const std::string& ws, const std::string& receiver,
+                                                SystemTime now) override {
+    return WithReader<model::ReceiverStats>([&](Conn& c) -> Result<model::ReceiverStats> {
+      return sqlite::SelectReceiverStats(c, ws, receiver, now);
+    });
+  }
+
   void AddCommitObserver(CommitObserver* observer) override {
     std::lock_guard lock(observers_mu_);
     observers_.push_back(observer);
@@ -1046,13 +1151,7 @@ class SqliteStore final : public Store {
             return Fail(sqlite::SqliteError(c.raw(), rc, "save idempotency"));
           return true;
         },
-        [done = std::move(done)](Result<bool> r) {
-          if (r) {
-            done({});
-          } else {
-            done(Fail(r.error()));
-          }
-        });
+        StatusCallback(std::move(done)));
   }
 
  private:
@@ -1063,6 +1162,18 @@ class SqliteStore final : public Store {
     std::function<Status(Conn&)> apply;
     std::function<void(std::optional<Error>)> finish;
   };
+
+  // Adapts a Status callback, which may be empty, to Submit's.
+  static Callback<bool> StatusCallback(std::function<void(Status)> done) {
+    return [done = std::move(done)](Result<bool> r) {
+      if (!done) return;
+      if (r) {
+        done({});
+      } else {
+        done(Fail(r.error()));
+      }
+    };
+  }
 
   static void BindTime(Stmt& s, int idx, const std::optional<SystemTime>& t) {
     if (t) {
@@ -1482,6 +1593,19 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // Replay protection (see IngestJob): runs before any record so a repeated delivery writes
+  // nothing. Old ids are forgotten a batch at a time here, on the path that adds them.
+  Status RememberDelivery(Conn& c, const std::string& ws, const IngestJob& job) {
+    SystemTime now = clock_.Now();
+    auto fresh = sqlite::RememberDelivery(c, ws, job.delivery_receiver, job.delivery_id, now);
+    if (!fresh) return Fail(fresh.error());
+    if (!*fresh) {
+      return Fail(
+          Error{ErrorCode::kConflict, "duplicate delivery", {{"delivery_id", job.delivery_id}}});
+    }
+    return sqlite::ForgetDeliveries(c, now - kDeliveryMemory, kForgetBatch);
+  }
+
   Result<UpsertOutcome> Upsert(Conn& c, const std::string& ws, const IssueRecord& r) {
     long long rowid = 0;
     auto existing = FindByKey(c, ws, r.source, r.external_id, &rowid);
@@ -1510,6 +1634,12 @@ class SqliteStore final : public Store {
       out.status = issue.status;
       out.severity = issue.severity;
       out.title = issue.title;
+      return out;
+    }
+    if (r.update_only) {
+      // Nothing to update and nothing to create: the outcome only echoes the record.
+      out.status = r.status.value_or(model::IssueStatus::kOpen);
+      out.title = r.title;
       return out;
     }
     Issue issue = NewIssue(ws, r, NewId("iss_", now, random_), now);
@@ -1875,6 +2005,10 @@ class SqliteStore final : public Store {
   sqlite::PatternBatch pending_patterns_;
   std::set<std::string> engine_workspaces_;
   SystemTime last_prune_{};
+  // Delivery ids are kept well past the 72 hours the contract promises; the pruning batch
+  // bounds the extra work one ingest takes on.
+  static constexpr auto kDeliveryMemory = std::chrono::hours(7 * 24);
+  static constexpr int kForgetBatch = 200;
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

@@ -4,6 +4,7 @@
 
 #include "core/json_writer.h"
 #include "core/time.h"
+#include "store/sqlite/json_columns.h"
 
 namespace causeloop::store::sqlite {
 namespace {
@@ -17,11 +18,6 @@ constexpr const char* kDeliveryColumns =
 
 Error StepError(Conn& c, int rc, std::string_view what) { return SqliteError(c.raw(), rc, what); }
 
-simdjson::dom::parser& Parser() {
-  thread_local simdjson::dom::parser parser;
-  return parser;
-}
-
 std::string EncodeStrings(const std::vector<std::string>& v) {
   JsonWriter w;
   w.BeginArray();
@@ -33,42 +29,10 @@ std::string EncodeStrings(const std::vector<std::string>& v) {
 std::vector<std::string> DecodeStrings(const std::string& json) {
   std::vector<std::string> out;
   simdjson::dom::array a;
-  if (Parser().parse(json).get(a) != simdjson::SUCCESS) return out;
+  if (JsonColumnParser().parse(json).get(a) != simdjson::SUCCESS) return out;
   for (auto e : a) {
     std::string_view v;
     if (e.get(v) == simdjson::SUCCESS) out.emplace_back(v);
-  }
-  return out;
-}
-
-std::string EncodeSecrets(const std::vector<model::WebhookSecret>& secrets) {
-  JsonWriter w;
-  w.BeginArray();
-  for (const auto& s : secrets) {
-    w.BeginObject().Field("sealed", s.sealed).Key("expires_at");
-    if (s.expires_at) {
-      w.Int(ToUnixMillis(*s.expires_at));
-    } else {
-      w.Null();
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  return w.Take();
-}
-
-std::vector<model::WebhookSecret> DecodeSecrets(const std::string& json) {
-  std::vector<model::WebhookSecret> out;
-  simdjson::dom::array a;
-  if (Parser().parse(json).get(a) != simdjson::SUCCESS) return out;
-  for (auto e : a) {
-    model::WebhookSecret s;
-    std::string_view sealed;
-    if (e["sealed"].get(sealed) != simdjson::SUCCESS) continue;
-    s.sealed = std::string(sealed);
-    int64_t ms = 0;
-    if (e["expires_at"].get(ms) == simdjson::SUCCESS) s.expires_at = FromUnixMillis(ms);
-    out.push_back(std::move(s));
   }
   return out;
 }
