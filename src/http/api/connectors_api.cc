@@ -82,7 +82,7 @@ Status ObjectField(simdjson::dom::object obj, std::string_view key,
   if (obj.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return {};
   if (!e.is_object()) return FailField(std::string(key), "must be a JSON object");
   std::string text = simdjson::minify(e);
-  if (text.size() > 64 * 1024) return FailField(std::string(key), "must be at most 64 KiB");
+  if (text.size() > size_t{64} * 1024) return FailField(std::string(key), "must be at most 64 KiB");
   out = std::move(text);
   return {};
 }
@@ -105,7 +105,7 @@ Status CredentialsField(simdjson::dom::object obj, std::optional<std::string>& o
     }
   }
   std::string text = simdjson::minify(e);
-  if (text.size() > 16 * 1024) return FailField("credentials", "must be at most 16 KiB");
+  if (text.size() > size_t{16} * 1024) return FailField("credentials", "must be at most 16 KiB");
   out = std::move(text);
   return {};
 }
@@ -118,7 +118,7 @@ Status ScheduleCheck(const std::optional<std::string>& schedule_json) {
   std::optional<std::string> cron;
   if (auto s = OptInt(*obj, "interval_minutes", minutes); !s) return s;
   if (auto s = OptString(*obj, "cron", cron, 200); !s) return s;
-  if (minutes && (*minutes < 1 || *minutes > 7 * 24 * 60)) {
+  if (minutes && (*minutes < 1 || *minutes > 7LL * 24 * 60)) {
     return FailField("schedule", "interval_minutes must be within 1 and 10080");
   }
   if (minutes && cron) return FailField("schedule", "give interval_minutes or cron, not both");
@@ -175,7 +175,7 @@ Result<model::Connector> FindConnectorOf(ApiContext& ctx, const Request& req) {
 
 auto RespondConnector(ApiContext& ctx, const Request& req, const Responder& respond, int status,
                       std::string secret = {}) {
-  return [&ctx, &req, respond, status, secret](Result<model::Connector> r) {
+  return [&ctx, &req, respond, status, secret = std::move(secret)](Result<model::Connector> r) {
     if (!r) return ReplyError(req, respond, r.error());
     respond(JsonResponse(status, EncodeConnector(ctx, req, *r, secret)));
   };
@@ -349,7 +349,7 @@ std::string EncodeAlertSettings(ApiContext& ctx, const Request& req,
 
 auto RespondSettings(ApiContext& ctx, const Request& req, const Responder& respond,
                      std::string secret = {}) {
-  return [&ctx, &req, respond, secret](Result<model::AlertWebhookSettings> r) {
+  return [&ctx, &req, respond, secret = std::move(secret)](Result<model::AlertWebhookSettings> r) {
     if (!r) return ReplyError(req, respond, r.error());
     respond(JsonResponse(200, EncodeAlertSettings(ctx, req, *r, secret)));
   };

@@ -170,7 +170,7 @@ std::string AlertBody(const ingest::Outcome& o) {
 // nothing.
 void StoreDelivery(ApiContext& ctx, const Request& req, const Responder& respond,
                    const std::string& ws, const std::string& connector_id,
-                   const std::string& receiver, std::optional<std::string> delivery_id,
+                   const std::string& receiver, const std::optional<std::string>& delivery_id,
                    Parsed parsed, bool alert_style) {
   if (parsed.decoded.empty()) return respond(JsonResponse(202, NothingBody(parsed.ignored)));
   bool batch = parsed.decoded.size() > 1;
@@ -295,8 +295,8 @@ void PostConnectorInbound(ApiContext& ctx, const Request& req, const Responder& 
   }
   auto parsed = FromConnector(c, req, *root);
   if (!parsed) return ReplyError(req, respond, parsed.error());
-  StoreDelivery(ctx, req, respond, c.workspace_id, c.id, receiver, std::move(delivery),
-                std::move(*parsed), false);
+  StoreDelivery(ctx, req, respond, c.workspace_id, c.id, receiver, delivery, std::move(*parsed),
+                false);
 }
 
 // SPEC §6.2: POST /v1/webhooks/{workspace_id}/{provider}, an ingest:write token of the
