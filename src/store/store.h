@@ -120,11 +120,22 @@ struct PatternChoice {
 // pattern, and persisted engine state always matches the committed assignments.
 class PatternAssigner {
  public:
+  // The state-free, costly part of assigning one record (masking, error signature), which the
+  // store computes on the caller's thread before the write is queued, so the single writer
+  // only does the part that needs the engine's state. Opaque to the store.
+  struct Prepared {
+    virtual ~Prepared() = default;
+  };
+
   virtual ~PatternAssigner() = default;
+  // Thread-safe, stateless: may run on any thread, concurrently with everything else.
+  virtual std::shared_ptr<const Prepared> Prepare(const model::IssueRecord& record) = 0;
   // A new issue (ingest or manual create). The store creates the pattern row when
-  // `pattern_id` does not exist yet (title and first-seen from `record`).
+  // `pattern_id` does not exist yet (title and first-seen from `record`). `prepared` is
+  // Prepare(record)'s result, or null (then it is computed here).
   virtual Result<PatternChoice> Assign(const std::string& workspace_id,
-                                       const model::IssueRecord& record) = 0;
+                                       const model::IssueRecord& record,
+                                       const Prepared* prepared) = 0;
   // The fingerprint (16 hex digits) of an existing issue, for manual overrides.
   virtual std::string Fingerprint(const model::Issue& issue) = 0;
   // A manual change was written (the transaction may still roll back, in which case the

@@ -42,7 +42,12 @@ model::IssueRecord Rec(std::string source, std::string ext, std::string title) {
 // A stand-in for the clustering engine: one cluster per exact title, its state the title.
 class TitleAssigner final : public PatternAssigner {
  public:
-  Result<PatternChoice> Assign(const std::string& ws, const model::IssueRecord& r) override {
+  std::shared_ptr<const Prepared> Prepare(const model::IssueRecord& /*record*/) override {
+    ++prepared;
+    return nullptr;
+  }
+  Result<PatternChoice> Assign(const std::string& ws, const model::IssueRecord& r,
+                               const Prepared* /*prepared*/) override {
     std::lock_guard lock(mu_);
     ++assigned;
     PatternChoice c;
@@ -90,7 +95,7 @@ class TitleAssigner final : public PatternAssigner {
   std::mutex mu_;
   std::map<std::string, std::map<std::string, std::pair<long long, std::string>>> clusters_;
   std::map<std::string, std::map<std::string, std::string>> overrides, merged;
-  std::atomic<int> assigned{0}, reloads{0};
+  std::atomic<int> assigned{0}, reloads{0}, prepared{0};
 };
 
 template <typename Factory>

@@ -93,14 +93,44 @@ Result<PatternService::Workspace*> PatternService::Acquire(const std::string& ws
   return w;
 }
 
-Result<store::PatternChoice> PatternService::Assign(const std::string& ws,
-                                                    const model::IssueRecord& r) {
+namespace {
+
+// Prepare()'s result, with how long preparing took (reported with the assignment's time).
+struct PreparedRecord final : store::PatternAssigner::Prepared {
+  PreparedSignal signal;
+  double seconds = 0;
+};
+
+std::shared_ptr<const PreparedRecord> PrepareRecord(const model::IssueRecord& r) {
   auto started = std::chrono::steady_clock::now();
-  // The costly, stateless part first, outside the workspace lock.
-  PreparedSignal prepared = Prepare(SignalOf(r.title, r.body, r.service, r.source));
-  Result<store::PatternChoice> choice = AssignLocked(ws, prepared);
+  auto p = std::make_shared<PreparedRecord>();
+  p->signal = Prepare(SignalOf(r.title, r.body, r.service, r.source));
+  p->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return p;
+}
+
+}  // namespace
+
+std::shared_ptr<const store::PatternAssigner::Prepared> PatternService::Prepare(
+    const model::IssueRecord& record) {
+  return PrepareRecord(record);
+}
+
+Result<store::PatternChoice> PatternService::Assign(const std::string& ws,
+                                                    const model::IssueRecord& r,
+                                                    const Prepared* prepared) {
+  // Only this service makes Prepared objects, so the downcast is safe.
+  std::shared_ptr<const PreparedRecord> own;
+  const auto* p = static_cast<const PreparedRecord*>(prepared);
+  if (p == nullptr) {
+    own = PrepareRecord(r);
+    p = own.get();
+  }
+  auto started = std::chrono::steady_clock::now();
+  Result<store::PatternChoice> choice = AssignLocked(ws, p->signal);
   if (latency_observer_) {
     latency_observer_(
+        p->seconds +
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   return choice;

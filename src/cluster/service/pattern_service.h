@@ -39,8 +39,10 @@ class PatternService final : public store::PatternAssigner {
   PatternService(store::Store& store, const Clock& clock, Random& random, Config config = {});
   ~PatternService() override;
 
+  std::shared_ptr<const Prepared> Prepare(const model::IssueRecord& record) override;
   Result<store::PatternChoice> Assign(const std::string& workspace_id,
-                                      const model::IssueRecord& record) override;
+                                      const model::IssueRecord& record,
+                                      const Prepared* prepared) override;
   std::string Fingerprint(const model::Issue& issue) override;
   void OnOverride(const std::string& workspace_id, const std::string& fingerprint,
                   const std::string& pattern_id) override;
@@ -50,8 +52,9 @@ class PatternService final : public store::PatternAssigner {
 
   Result<PatternExplanation> Explain(const std::string& workspace_id, const model::Issue& issue);
 
-  // Called with the duration of every Assign (lock wait, first-use load and engine
-  // included), in seconds. Set before the first Assign.
+  // Called with the duration of every assignment in seconds: preparing the record (on the
+  // ingest caller's thread) plus Assign on the writer (lock wait, first-use load and engine
+  // included). Set before the first Assign.
   void SetLatencyObserver(std::function<void(double)> observer) {
     latency_observer_ = std::move(observer);
   }

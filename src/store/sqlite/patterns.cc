@@ -7,6 +7,7 @@
 #include "core/json_writer.h"
 #include "core/time.h"
 #include "model/json.h"
+#include "store/sqlite/keyset.h"
 
 namespace causeloop::store::sqlite {
 namespace {
@@ -141,6 +142,17 @@ void PatternBatch::clear() {
   clusters_.clear();
 }
 
+void PatternBatch::Committed() {
+  if (known_facets_.size() + written_facets_.size() > kMaxKnownFacets) known_facets_.clear();
+  for (auto& key : written_facets_) known_facets_.insert(std::move(key));
+  written_facets_.clear();
+}
+
+void PatternBatch::RolledBack() {
+  clear();
+  written_facets_.clear();
+}
+
 Status PatternBatch::Flush(Conn& c, SystemTime now, const AppendEventFn& append) {
   long long now_ms = ToUnixMillis(now);
   for (Entry& e : entries_) {
@@ -180,7 +192,10 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, const AppendEventFn& append)
       created = true;
     }
     for (const auto& [kind, value] : e.facets) {
+      std::string key = e.ws + '\n' + e.pattern_id + '\n' + kind + '\n' + value;
+      if (known_facets_.count(key) != 0) continue;
       if (auto s = InsertFacet(c, e.ws, e.pattern_id, kind.c_str(), value); !s) return s;
+      written_facets_.push_back(std::move(key));
     }
     if (created) {
       if (auto s = append(e.ws, "pattern.detected",
@@ -321,25 +336,9 @@ Result<PatternPage> SelectPatterns(Conn& c, const std::string& ws, const Pattern
     (*s)->Reset();
   }
   const char* col = SortColumn(q.sort);
-  const char* cmp = q.descending ? "<" : ">";
   const char* dir = q.descending ? " DESC" : " ASC";
-  std::string keyset;
-  if (q.after_value) {
-    keyset = std::string(" AND (p.") + col + cmp + "? OR (p." + col + "=? AND p.id" + cmp + "?))";
-  }
-  std::string cols;
-  {
-    std::string all = kPatternColumns;
-    size_t start = 0;
-    while (start < all.size()) {
-      size_t end = all.find(',', start);
-      if (end == std::string::npos) end = all.size();
-      size_t name = all.find_first_not_of(' ', start);
-      if (!cols.empty()) cols += ", ";
-      cols += "p." + all.substr(name, end - name);
-      start = end + 1;
-    }
-  }
+  std::string keyset = q.after_value ? KeysetCondition("p", col, q.descending) : "";
+  static const std::string cols = QualifyColumns(kPatternColumns, "p");
   auto s = c.Prepare("SELECT " + cols + " FROM patterns p" + where + keyset + " ORDER BY p." + col +
                      dir + ", p.id" + dir + " LIMIT ?");
   if (!s) return Fail(s.error());
@@ -348,14 +347,7 @@ Result<PatternPage> SelectPatterns(Conn& c, const std::string& ws, const Pattern
   st.Bind(idx++, ws);
   for (const auto& t : texts) st.Bind(idx++, t);
   if (q.after_value) {
-    for (int rep = 0; rep < 2; ++rep) {
-      if (q.sort == PatternSort::kRiskScore) {
-        st.Bind(idx++, std::strtod(q.after_value->c_str(), nullptr));
-      } else {
-        st.Bind(idx++, std::strtoll(q.after_value->c_str(), nullptr, 10));
-      }
-    }
-    st.Bind(idx++, q.after_id);
+    BindKeyset(st, idx, *q.after_value, q.after_id, q.sort == PatternSort::kRiskScore);
   }
   int limit = std::clamp(q.limit, 1, 100);
   st.Bind(idx++, limit + 1);

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/json_writer.h"
@@ -42,7 +43,12 @@ class PatternBatch {
   // An issue of `pattern_id` occurred again (dedup): only last_seen_at moves.
   void Touch(const std::string& ws, const std::string& pattern_id, SystemTime at);
   [[nodiscard]] bool empty() const { return entries_.empty() && clusters_.empty(); }
+  // Forgets the queued changes (Flush does so itself).
   void clear();
+  // After COMMIT: the facet rows the last Flush wrote exist from now on, so later flushes
+  // skip them (facet rows are never deleted). After ROLLBACK: they may not exist.
+  void Committed();
+  void RolledBack();
   // Writes every change and its events (pattern.detected for a new row, pattern.updated
   // when issues joined). Leaves the batch empty.
   Status Flush(Conn& c, SystemTime now, const AppendEventFn& append);
@@ -66,6 +72,11 @@ class PatternBatch {
   std::vector<Entry> entries_;
   std::unordered_map<std::string, size_t> index_;  // ws + '\n' + pattern id -> entry
   std::map<std::pair<std::string, long long>, ClusterState> clusters_;
+  // Facet rows known to be committed, "ws\npattern\nkind\nvalue" (bounded: dropped when
+  // it grows past kMaxKnownFacets), and those written by the open transaction.
+  std::unordered_set<std::string> known_facets_;
+  std::vector<std::string> written_facets_;
+  static constexpr size_t kMaxKnownFacets = size_t{1} << 20;
 };
 
 // Reads one pattern; kNotFound when missing or in another workspace.

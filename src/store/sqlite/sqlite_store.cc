@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "store/sqlite/connectors.h"
+#include "store/sqlite/keyset.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
 #include "store/sqlite/sqlite_db.h"
@@ -564,16 +565,25 @@ class SqliteStore final : public Store {
     size_t weight = std::max<size_t>(records.size(), 1);
     auto recs = std::make_shared<std::vector<IssueRecord>>(std::move(records));
     auto shared_job = std::make_shared<IngestJob>(std::move(job));
+    // The engine's state-free work (masking, signatures) runs here, on the caller's thread,
+    // so the single writer only matches. Wasted for records that turn out to be known.
+    auto prepared = std::make_shared<std::vector<std::shared_ptr<const PatternAssigner::Prepared>>>(
+        recs->size());
+    if (assigner_ != nullptr) {
+      for (size_t i = 0; i < recs->size(); ++i) {
+        if (!(*recs)[i].update_only) (*prepared)[i] = assigner_->Prepare((*recs)[i]);
+      }
+    }
     Submit<std::vector<UpsertOutcome>>(
         weight,
-        [this, ws, recs, shared_job](Conn& c) -> Result<std::vector<UpsertOutcome>> {
+        [this, ws, recs, shared_job, prepared](Conn& c) -> Result<std::vector<UpsertOutcome>> {
           if (!shared_job->delivery_id.empty()) {
             if (auto s = RememberDelivery(c, ws, *shared_job); !s) return Fail(s.error());
           }
           std::vector<UpsertOutcome> out;
           out.reserve(recs->size());
-          for (const auto& r : *recs) {
-            auto o = Upsert(c, ws, r);
+          for (size_t i = 0; i < recs->size(); ++i) {
+            auto o = Upsert(c, ws, (*recs)[i], (*prepared)[i].get());
             if (!o) return Fail(o.error());
             out.push_back(std::move(*o));
           }
@@ -1356,6 +1366,7 @@ class SqliteStore final : public Store {
     }
     c.ResetUsed();
     engine_workspaces_.clear();
+    pending_patterns_.Committed();
     if (!committed_events_.empty()) {
       std::lock_guard lock(observers_mu_);
       for (CommitObserver* o : observers_) o->OnCommitted(committed_events_);
@@ -1371,7 +1382,7 @@ class SqliteStore final : public Store {
     c.ResetUsed();
     last_seq_.clear();
     committed_events_.clear();
-    pending_patterns_.clear();
+    pending_patterns_.RolledBack();
     if (assigner_ != nullptr) {
       for (const auto& ws : engine_workspaces_) assigner_->Reload(ws);
     }
@@ -1583,10 +1594,11 @@ class SqliteStore final : public Store {
 
   // Asks the engine for the pattern of `issue` (made from `r`) and queues the pattern row
   // change for this transaction. No-op without an engine.
-  Status AssignPattern(const std::string& ws, const IssueRecord& r, Issue& issue) {
+  Status AssignPattern(const std::string& ws, const IssueRecord& r, Issue& issue,
+                       const PatternAssigner::Prepared* prepared = nullptr) {
     if (assigner_ == nullptr) return {};
     engine_workspaces_.insert(ws);
-    auto choice = assigner_->Assign(ws, r);
+    auto choice = assigner_->Assign(ws, r, prepared);
     if (!choice) return Fail(choice.error());
     issue.pattern_id = choice->pattern_id;
     pending_patterns_.AddIssue(ws, *choice, issue);
@@ -1606,7 +1618,8 @@ class SqliteStore final : public Store {
     return sqlite::ForgetDeliveries(c, now - kDeliveryMemory, kForgetBatch);
   }
 
-  Result<UpsertOutcome> Upsert(Conn& c, const std::string& ws, const IssueRecord& r) {
+  Result<UpsertOutcome> Upsert(Conn& c, const std::string& ws, const IssueRecord& r,
+                               const PatternAssigner::Prepared* prepared) {
     long long rowid = 0;
     auto existing = FindByKey(c, ws, r.source, r.external_id, &rowid);
     if (!existing) return Fail(existing.error());
@@ -1618,7 +1631,7 @@ class SqliteStore final : public Store {
       bool resolved_now = MergeRecord(issue, r, now);
       if (issue.pattern_id.empty()) {
         // Stored before clustering ran (or with it off): assign it now.
-        if (auto s = AssignPattern(ws, r, issue); !s) return Fail(s.error());
+        if (auto s = AssignPattern(ws, r, issue, prepared); !s) return Fail(s.error());
       } else if (assigner_ != nullptr) {
         pending_patterns_.Touch(ws, issue.pattern_id, issue.last_seen_at);
       }
@@ -1643,7 +1656,7 @@ class SqliteStore final : public Store {
       return out;
     }
     Issue issue = NewIssue(ws, r, NewId("iss_", now, random_), now);
-    if (auto s = AssignPattern(ws, r, issue); !s) return Fail(s.error());
+    if (auto s = AssignPattern(ws, r, issue, prepared); !s) return Fail(s.error());
     if (auto s = InsertIssue(c, issue); !s) return Fail(s.error());
     if (auto s = AppendEvent(c, ws, "issue.created", IssueEventData(issue, false), now); !s) {
       return Fail(s.error());
@@ -1935,26 +1948,10 @@ class SqliteStore final : public Store {
       if ((*s)->Step() == SQLITE_ROW) total = (*s)->Int(0);
     }
     const char* col = SortColumn(q.sort);
-    const char* cmp = q.descending ? "<" : ">";
     const char* dir = q.descending ? " DESC" : " ASC";
-    std::string keyset;
-    if (q.after_value) {
-      keyset = std::string(" AND (i.") + col + cmp + "? OR (i." + col + "=? AND i.id" + cmp + "?))";
-    }
+    std::string keyset = q.after_value ? sqlite::KeysetCondition("i", col, q.descending) : "";
     // kIssueColumns are unqualified; qualified once for the join with the FTS table.
-    static const std::string cols = [] {
-      std::string all = kIssueColumns, out;
-      size_t start = 0;
-      while (start < all.size()) {
-        size_t end = all.find(',', start);
-        if (end == std::string::npos) end = all.size();
-        size_t name = all.find_first_not_of(' ', start);
-        if (!out.empty()) out += ", ";
-        out += "i." + all.substr(name, end - name);
-        start = end + 1;
-      }
-      return out;
-    }();
+    static const std::string cols = sqlite::QualifyColumns(kIssueColumns, "i");
     std::string sql = "SELECT " + cols + from + where + keyset + " ORDER BY i." + col + dir +
                       ", i.id" + dir + " LIMIT ?";
     auto s = c.Prepare(sql);
@@ -1964,15 +1961,7 @@ class SqliteStore final : public Store {
     st.Bind(idx++, ws);
     for (auto& b : binds) b(st, idx++);
     if (q.after_value) {
-      bool is_real = q.sort == IssueSort::kRiskScore;
-      for (int rep = 0; rep < 2; ++rep) {
-        if (is_real) {
-          st.Bind(idx++, std::strtod(q.after_value->c_str(), nullptr));
-        } else {
-          st.Bind(idx++, std::strtoll(q.after_value->c_str(), nullptr, 10));
-        }
-      }
-      st.Bind(idx++, q.after_id);
+      sqlite::BindKeyset(st, idx, *q.after_value, q.after_id, q.sort == IssueSort::kRiskScore);
     }
     int limit = std::clamp(q.limit, 1, 100);
     st.Bind(idx++, limit + 1);
