@@ -80,6 +80,46 @@ void BM_Assign(benchmark::State& state) {
 }
 BENCHMARK(BM_Assign)->Unit(benchmark::kMillisecond);
 
+// A workspace that already holds N patterns (distinct five-word titles): the cost of assigning
+// one more message, new or recurring. Stage 1 must not scan every template of the message's
+// length, so the time per message should barely move from 1k to 50k patterns.
+void BM_AssignAmongPatterns(benchmark::State& state) {
+  const auto patterns = static_cast<size_t>(state.range(0));
+  uint64_t seed = 1;
+  auto word = [&seed] {
+    std::string w;
+    for (int i = 0; i < 7; ++i) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      w.push_back(static_cast<char>('a' + (seed >> 33) % 26));
+    }
+    return w;
+  };
+  auto title = [&word] {
+    return word() + " " + word() + " " + word() + " " + word() + " " + word();
+  };
+  Engine engine;
+  std::vector<std::string> seen;
+  for (size_t i = 0; i < patterns; ++i) {
+    seen.push_back(title());
+    engine.Assign(Signal{seen.back(), {}, {}, {}});
+  }
+  // Half recurring titles (a variable last word), half new ones.
+  std::vector<std::string> probes;
+  for (size_t i = 0; i < 4096; ++i) {
+    const std::string& base = seen[(i * 7919) % seen.size()];
+    probes.push_back(i % 2 == 0 ? base.substr(0, base.rfind(' ')) + " v" + std::to_string(i)
+                                : title());
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    const std::string& p = probes[next++ % probes.size()];
+    benchmark::DoNotOptimize(engine.Assign(Signal{p, {}, {}, {}}));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["patterns"] = static_cast<double>(engine.cluster_count());
+}
+BENCHMARK(BM_AssignAmongPatterns)->Arg(1000)->Arg(10000)->Arg(50000)->Unit(benchmark::kMicrosecond);
+
 void BM_Mask(benchmark::State& state) {
   const auto* messages = Messages(state);
   if (messages == nullptr) return;

@@ -61,6 +61,39 @@ TEST(MaskTest, LongTextIsTruncated) {
   EXPECT_TRUE(m.truncated);
 }
 
+// Stage 1 looks templates up by their constant tokens instead of scanning every template of
+// the same length; among thousands of patterns a message must still find its own, including
+// one whose template generalized after it was indexed.
+TEST(EngineTest, FindsItsTemplateAmongThousandsOfPatterns) {
+  Engine e;
+  std::mt19937 rng(7);
+  auto word = [&rng] {
+    std::string w;
+    for (int i = 0; i < 6; ++i) w.push_back(static_cast<char>('a' + rng() % 26));
+    return w;
+  };
+  std::vector<std::vector<std::string>> titles;
+  std::vector<ClusterId> ids;
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<std::string> t = {word(), word(), word(), word(), word()};
+    titles.push_back(t);
+    ids.push_back(
+        e.Assign(Title(t[0] + " " + t[1] + " " + t[2] + " " + t[3] + " " + t[4])).cluster);
+  }
+  ASSERT_EQ(e.cluster_count(), 5000u);
+  const auto& t = titles[1234];
+  // One token differs: joins, and the template generalizes at position 4.
+  auto a = e.Assign(Title(t[0] + " " + t[1] + " " + t[2] + " " + t[3] + " zzzzzz"));
+  EXPECT_EQ(a.cluster, ids[1234]);
+  // Another value at the generalized position still finds it.
+  auto b = e.Assign(Title(t[0] + " " + t[1] + " " + t[2] + " " + t[3] + " yyyyyy"));
+  EXPECT_EQ(b.cluster, ids[1234]);
+  // Two tokens differ: a new pattern, not a neighbour.
+  auto c = e.Assign(Title(t[0] + " " + t[1] + " qqqqqq rrrrrr " + t[4]));
+  EXPECT_NE(c.cluster, ids[1234]);
+  EXPECT_EQ(e.cluster_count(), 5001u);
+}
+
 TEST(EngineTest, GroupsVariablePartsAndSeparatesDifferentEvents) {
   Engine e;
   auto a = e.Assign(Title("Connection to db-1:5432 timed out after 30s"));

@@ -203,6 +203,16 @@ struct Engine::Impl {
   bool assigned = false;
   std::unordered_map<uint64_t, ClusterId> exact;
   std::unordered_map<size_t, std::vector<ClusterId>> by_length;
+  // Stage 1's candidates: (template length, position, constant token) -> the clusters whose
+  // template had that token there. A template only ever generalizes (a constant becomes a
+  // wildcard, never back), so an entry can go stale but is never missing: every cluster that
+  // shares min_shared_tokens constants with a message is found, and Compare checks each one.
+  // Without it, stage 1 compared a message with every template of its length, which is
+  // linear in the number of patterns (1 ms per assignment at 20k patterns).
+  std::unordered_map<uint64_t, std::vector<ClusterId>> by_token;
+  std::vector<uint32_t> hits;         // scratch: shared tokens per cluster id
+  std::vector<ClusterId> touched;     // scratch: ids whose hits were counted
+  std::vector<ClusterId> candidates;  // scratch: Stage1Candidates' answer
   std::unordered_map<uint64_t, ClusterId> by_strong;
   std::unordered_map<uint64_t, ClusterId> by_weak;
   MaskedText scratch;
@@ -210,6 +220,48 @@ struct Engine::Impl {
   const Cluster* Find(ClusterId id) const {
     if (id == 0 || id > clusters.size() || !clusters[id - 1].live) return nullptr;
     return &clusters[id - 1];
+  }
+
+  static uint64_t TokenKey(size_t length, size_t position, std::string_view token) {
+    return Mix(Hash(token) ^ (static_cast<uint64_t>(length) * 0x9e3779b97f4a7c15ULL) ^
+               (static_cast<uint64_t>(position) * 0xc2b2ae3d27d4eb4fULL));
+  }
+
+  void IndexTemplate(ClusterId id) {
+    const std::vector<std::string>& tmpl = clusters[id - 1].tmpl;
+    by_length[tmpl.size()].push_back(id);
+    for (size_t i = 0; i < tmpl.size(); ++i) {
+      if (tmpl[i] != kWildcard) by_token[TokenKey(tmpl.size(), i, tmpl[i])].push_back(id);
+    }
+  }
+
+  // The clusters of m's length that may share at least min_shared_tokens constants with it,
+  // ascending (the order they were created in, so ties resolve as a full scan would).
+  const std::vector<ClusterId>& Stage1Candidates(const MaskedText& m) {
+    candidates.clear();
+    if (config.min_shared_tokens == 0) {
+      if (auto bucket = by_length.find(m.size()); bucket != by_length.end()) {
+        candidates = bucket->second;
+      }
+      return candidates;
+    }
+    if (hits.size() < clusters.size() + 1) hits.resize(clusters.size() + 1, 0);
+    touched.clear();
+    for (size_t i = 0; i < m.size(); ++i) {
+      std::string_view tok = m.Token(i);
+      if (tok == kWildcard) continue;
+      auto it = by_token.find(TokenKey(m.size(), i, tok));
+      if (it == by_token.end()) continue;
+      for (ClusterId id : it->second) {
+        if (hits[id]++ == 0) touched.push_back(id);
+      }
+    }
+    for (ClusterId id : touched) {
+      if (hits[id] >= config.min_shared_tokens) candidates.push_back(id);
+      hits[id] = 0;
+    }
+    std::sort(candidates.begin(), candidates.end());
+    return candidates;
   }
 
   void Remember(uint64_t key, ClusterId id) {
@@ -248,7 +300,7 @@ struct Engine::Impl {
     c.live = true;
     c.tmpl.reserve(m.size());
     for (size_t i = 0; i < m.size(); ++i) c.tmpl.emplace_back(m.Token(i));
-    by_length[m.size()].push_back(id);
+    IndexTemplate(id);
     bool changed = false;
     AdoptSignature(c, id, sig, service, changed);
     ++live;
@@ -298,8 +350,8 @@ Assignment Engine::Assign(const PreparedSignal& prepared) {
   // Stage 1: templates of the same length.
   ClusterId best = 0;
   Score best_score;
-  if (auto bucket = im.by_length.find(m.size()); bucket != im.by_length.end()) {
-    for (ClusterId id : bucket->second) {
+  {
+    for (ClusterId id : im.Stage1Candidates(m)) {
       const Cluster& c = im.clusters[id - 1];
       if (!c.live || Contradicts(sig, c)) continue;
       Score s = Compare(m, c.tmpl, im.config.anchor_tokens);
@@ -478,7 +530,7 @@ Status Engine::RestoreCluster(ClusterId cluster, std::string_view state) {
   for (uint64_t k : key_list) {
     if (im.exact.emplace(k, cluster).second) placed.keys.push_back(k);
   }
-  im.by_length[placed.tmpl.size()].push_back(cluster);
+  im.IndexTemplate(cluster);
   if (placed.owns_strong) im.by_strong.emplace(placed.strong_key, cluster);
   if (placed.owns_weak) im.by_weak.emplace(placed.weak_key, cluster);
   ++im.live;
