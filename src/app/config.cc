@@ -38,7 +38,7 @@ const std::vector<Setting>& AllSettings() {
        "Live stream: events a connection may fall behind before it is closed (it resumes)"},
       {"--stream-buffer-bytes", "CAUSELOOP_STREAM_BUFFER_BYTES", "16777216",
        "Live stream: bytes of events a connection may fall behind before it is closed"},
-      {"--stream-wakes-per-second", "CAUSELOOP_STREAM_WAKES_PER_SECOND", "50000",
+      {"--stream-wakes-per-second", "CAUSELOOP_STREAM_WAKES_PER_SECOND", "20000",
        "Live stream: budget of connection writes per second; under load events are batched "
        "so that N streams get one write each per N/budget seconds (0: no batching)"},
       {"--port-file", "CAUSELOOP_PORT_FILE", "",

@@ -47,10 +47,10 @@ struct HubOptions {
   // second however high the event rate; after a quiet interval an event goes out at once.
   // The interval is the larger of min_fanout_interval and subscribers / max_wakes_per_second,
   // so the total wake-ups (each one a write to a socket) stay within a budget as subscribers
-  // are added, at up to one interval of added latency under load. Defaults: 5 ms and 50,000
-  // wakes/s (1,000 subscribers: 20 ms). Zero disables either. (Hub thread only.)
+  // are added, at up to one interval of added latency under load. Defaults: 5 ms and 20,000
+  // wakes/s (1,000 subscribers: 50 ms). Zero disables either. (Hub thread only.)
   std::chrono::milliseconds min_fanout_interval{5};
-  size_t max_wakes_per_second = 50'000;
+  size_t max_wakes_per_second = 20'000;
   // Events queued for the hub thread beyond which the queue is dropped and every subscriber
   // is overflowed (the hub fell behind; memory stays bounded). Default 200,000.
   size_t max_queued_events = 200'000;
