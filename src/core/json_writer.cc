@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/time.h"
+
 namespace causeloop {
 
 void JsonWriter::BeforeValue() {
@@ -164,6 +166,11 @@ void AppendJsonString(std::string& out, std::string_view s) {
     }
   }
   out.push_back('"');
+}
+
+JsonWriter& TimeOrNull(JsonWriter& w, std::string_view key, const std::optional<SystemTime>& t) {
+  w.Key(key);
+  return t ? w.String(FormatRfc3339(*t)) : w.Null();
 }
 
 }  // namespace causeloop

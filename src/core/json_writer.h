@@ -3,9 +3,12 @@
 // automatically; the caller keeps Begin/End balanced. Not thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/clock.h"
 
 namespace causeloop {
 
@@ -55,5 +58,8 @@ class JsonWriter {
 // Appends `s` to `out` as a JSON string literal (with quotes), escaping as RFC 8259 requires.
 // Invalid UTF-8 bytes are replaced with U+FFFD so the output is always valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);
+
+// Writes `key` with the RFC 3339 form of `t`, or null when `t` is absent.
+JsonWriter& TimeOrNull(JsonWriter& w, std::string_view key, const std::optional<SystemTime>& t);
 
 }  // namespace causeloop

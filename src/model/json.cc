@@ -6,16 +6,6 @@
 #include "model/event.h"
 
 namespace causeloop::model {
-namespace {
-void OptionalTime(JsonWriter& w, std::string_view key, const std::optional<SystemTime>& t) {
-  w.Key(key);
-  if (t) {
-    w.String(FormatRfc3339(*t));
-  } else {
-    w.Null();
-  }
-}
-}  // namespace
 
 void WriteIssue(JsonWriter& w, const Issue& i) {
   w.BeginObject();
@@ -43,11 +33,11 @@ void WriteIssue(JsonWriter& w, const Issue& i) {
   w.FieldOrNull("pattern_id", i.pattern_id);
   w.Field("occurrences", i.occurrences);
   w.Key("risk_score").Double(i.risk_score);
-  OptionalTime(w, "source_created_at", i.source_created_at);
-  OptionalTime(w, "source_updated_at", i.source_updated_at);
+  TimeOrNull(w, "source_created_at", i.source_created_at);
+  TimeOrNull(w, "source_updated_at", i.source_updated_at);
   w.Field("first_seen_at", FormatRfc3339(i.first_seen_at));
   w.Field("last_seen_at", FormatRfc3339(i.last_seen_at));
-  OptionalTime(w, "resolved_at", i.resolved_at);
+  TimeOrNull(w, "resolved_at", i.resolved_at);
   w.Field("created_at", FormatRfc3339(i.created_at));
   w.Field("updated_at", FormatRfc3339(i.updated_at));
   w.Key("resolution");
@@ -104,10 +94,10 @@ void WriteApiToken(JsonWriter& w, const ApiToken& t) {
   for (const auto& s : t.scopes) w.String(s);
   w.EndArray();
   w.Field("prefix", t.prefix);
-  OptionalTime(w, "expires_at", t.expires_at);
-  OptionalTime(w, "last_used_at", t.last_used_at);
-  OptionalTime(w, "revoked_at", t.revoked_at);
-  OptionalTime(w, "previous_expires_at", t.previous_expires_at);
+  TimeOrNull(w, "expires_at", t.expires_at);
+  TimeOrNull(w, "last_used_at", t.last_used_at);
+  TimeOrNull(w, "revoked_at", t.revoked_at);
+  TimeOrNull(w, "previous_expires_at", t.previous_expires_at);
   w.Field("created_at", FormatRfc3339(t.created_at));
   w.EndObject();
 }

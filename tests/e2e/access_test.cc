@@ -202,13 +202,13 @@ TEST_F(AccessTest, TheRouteTableCoversEveryDocumentedRoute) {
     return out;
   };
   auto covered = [&](const std::string& method, const std::string& doc_path) {
-    auto doc = segments(doc_path);
+    auto documented_path = segments(doc_path);
     for (const Route& r : Routes()) {
       auto mine = segments(r.path);
-      if (r.method != method || mine.size() != doc.size()) continue;
+      if (r.method != method || mine.size() != documented_path.size()) continue;
       bool same = true;
-      for (size_t i = 0; i < doc.size() && same; ++i) {
-        same = doc[i] == mine[i] || doc[i].starts_with("/{");
+      for (size_t i = 0; i < documented_path.size() && same; ++i) {
+        same = documented_path[i] == mine[i] || documented_path[i].starts_with("/{");
       }
       if (same) return true;
     }

@@ -47,8 +47,6 @@ bool PollUntil(const std::function<bool()>& condition, std::chrono::milliseconds
   }
 }
 
-namespace {
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -59,6 +57,8 @@ std::string ReadFile(const std::string& path) {
 std::string Tail(const std::string& s, size_t max_bytes) {
   return s.size() <= max_bytes ? s : "…" + s.substr(s.size() - max_bytes);
 }
+
+namespace {
 
 // argv for execv, built before fork (only async-signal-safe calls happen in the child).
 struct Argv {

@@ -216,6 +216,10 @@ std::string UrlEncode(std::string_view s);
 std::string Rfc3339FromNow(std::chrono::seconds offset);
 // A process-wide unique suffix for external ids and names ("<pid>-<counter>").
 std::string UniqueSuffix();
+// The whole file (empty when it cannot be read), and the last `max_bytes` of a text ("…" first
+// when cut): for printing logs on failure.
+std::string ReadFile(const std::string& path);
+std::string Tail(const std::string& s, size_t max_bytes);
 
 // Polls `condition` until it is true or `timeout` passes; returns its last value.
 bool PollUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

@@ -41,17 +41,6 @@ const std::string kWebhookFixtures =
     std::string(CAUSELOOP_E2E_TESTDATA) + "/../../../testdata/webhooks";
 const char* const kAlertmanagerBinary = "/usr/bin/prometheus-alertmanager";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Tail(const std::string& s, size_t max_bytes) {
-  return s.size() <= max_bytes ? s : "…" + s.substr(s.size() - max_bytes);
-}
-
 int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -29,15 +29,6 @@ bool IsConnectorType(std::string_view type) {
   return std::find(kConnectorTypes.begin(), kConnectorTypes.end(), type) != kConnectorTypes.end();
 }
 
-void WriteTime(JsonWriter& w, std::string_view key, const std::optional<SystemTime>& t) {
-  w.Key(key);
-  if (t) {
-    w.String(FormatRfc3339(*t));
-  } else {
-    w.Null();
-  }
-}
-
 // The expiry of the previous secret during a rotation's grace period, if one is running.
 std::optional<SystemTime> PreviousExpiry(const std::vector<model::WebhookSecret>& secrets,
                                          SystemTime now) {
@@ -61,10 +52,10 @@ std::string EncodeConnector(ApiContext& ctx, const Request& req, const model::Co
   } else {
     w.Key("receiver_url").Null();
   }
-  WriteTime(w, "previous_secret_expires_at", PreviousExpiry(c.inbound_secrets, now));
+  TimeOrNull(w, "previous_secret_expires_at", PreviousExpiry(c.inbound_secrets, now));
   auto stats = ctx.store.GetReceiverStats(c.workspace_id, "connector:" + c.id, now);
   if (stats) {
-    WriteTime(w, "last_delivery_at", stats->last_delivery_at);
+    TimeOrNull(w, "last_delivery_at", stats->last_delivery_at);
     w.Field("deliveries_24h", stats->deliveries_24h);
     w.Field("signature_failures_24h", stats->signature_failures_24h);
   }
@@ -324,7 +315,7 @@ std::string EncodeAlertSettings(ApiContext& ctx, const Request& req,
   SystemTime now = ctx.clock.Now();
   JsonWriter w;
   w.BeginObject().Field("has_secret", !s.secrets.empty());
-  WriteTime(w, "previous_expires_at", PreviousExpiry(s.secrets, now));
+  TimeOrNull(w, "previous_expires_at", PreviousExpiry(s.secrets, now));
   w.Field("receiver_url_template",
           ReceiverBaseUrl(ctx, req) + "/v1/webhooks/" + s.workspace_id + "/{provider}");
   w.Key("providers").BeginObject();
@@ -334,14 +325,14 @@ std::string EncodeAlertSettings(ApiContext& ctx, const Request& req,
     w.Key(p).BeginObject().Field("require_signature", require);
     auto stats = ctx.store.GetReceiverStats(s.workspace_id, "alert:" + std::string(p), now);
     if (stats) {
-      WriteTime(w, "last_delivery_at", stats->last_delivery_at);
+      TimeOrNull(w, "last_delivery_at", stats->last_delivery_at);
       w.Field("deliveries_24h", stats->deliveries_24h);
       w.Field("signature_failures_24h", stats->signature_failures_24h);
     }
     w.EndObject();
   }
   w.EndObject();
-  WriteTime(w, "updated_at", s.updated_at);
+  TimeOrNull(w, "updated_at", s.updated_at);
   if (!new_secret.empty()) w.Field("webhook_secret", new_secret);
   w.EndObject();
   return w.Take();

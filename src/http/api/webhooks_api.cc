@@ -18,15 +18,6 @@ namespace {
 constexpr long long kDefaultGraceSeconds = 86'400;
 constexpr long long kMaxGraceSeconds = 7LL * 86'400;
 
-void WriteTime(JsonWriter& w, std::string_view key, const std::optional<SystemTime>& t) {
-  w.Key(key);
-  if (t) {
-    w.String(FormatRfc3339(*t));
-  } else {
-    w.Null();
-  }
-}
-
 void WriteStringArray(JsonWriter& w, std::string_view key, const std::vector<std::string>& v) {
   w.Key(key).BeginArray();
   for (const auto& s : v) w.String(s);
@@ -40,10 +31,10 @@ std::string EncodeEndpoint(const model::WebhookEndpoint& e, const std::string& s
   WriteStringArray(w, "event_types", e.event_types);
   WriteStringArray(w, "connector_ids", e.connector_ids);
   w.Field("enabled", e.enabled).FieldOrNull("disabled_reason", e.disabled_reason);
-  WriteTime(w, "failing_since", e.failing_since);
+  TimeOrNull(w, "failing_since", e.failing_since);
   std::optional<SystemTime> previous_expires;
   if (e.secrets.size() > 1) previous_expires = e.secrets[1].expires_at;
-  WriteTime(w, "previous_secret_expires_at", previous_expires);
+  TimeOrNull(w, "previous_secret_expires_at", previous_expires);
   w.Field("created_at", FormatRfc3339(e.created_at));
   w.Field("updated_at", FormatRfc3339(e.updated_at));
   if (!secret.empty()) w.Field("signing_secret", secret);
@@ -56,9 +47,9 @@ void WriteDelivery(JsonWriter& w, const model::WebhookDelivery& d) {
   w.Field("id", d.id).Field("webhook_id", d.endpoint_id).Field("event_id", d.event_id);
   w.Field("event_type", d.event_type).Field("event_sequence", d.event_sequence);
   w.Field("status", model::DeliveryStatusName(d.status)).Field("attempts", d.attempts);
-  WriteTime(w, "next_attempt_at",
-            d.status == model::DeliveryStatus::kPending ? std::optional(d.next_attempt_at)
-                                                        : std::nullopt);
+  TimeOrNull(w, "next_attempt_at",
+             d.status == model::DeliveryStatus::kPending ? std::optional(d.next_attempt_at)
+                                                         : std::nullopt);
   w.Field("created_at", FormatRfc3339(d.created_at));
   w.Field("updated_at", FormatRfc3339(d.updated_at));
   w.Key("attempt_log").BeginArray();
