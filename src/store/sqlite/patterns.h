@@ -76,7 +76,7 @@ class PatternBatch {
   // it grows past kMaxKnownFacets), and those written by the open transaction.
   std::unordered_set<std::string> known_facets_;
   std::vector<std::string> written_facets_;
-  static constexpr size_t kMaxKnownFacets = size_t{1} << 20;
+  static constexpr size_t kMaxKnownFacets = size_t{1} << 17;  // ~15 MB at most
 };
 
 // Reads one pattern; kNotFound when missing or in another workspace.
