@@ -192,7 +192,9 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, const AppendEventFn& append)
       created = true;
     }
     for (const auto& [kind, value] : e.facets) {
-      std::string key = e.ws + '\n' + e.pattern_id + '\n' + kind + '\n' + value;
+      std::string key = e.ws;
+      key.append(1, '\n').append(e.pattern_id).append(1, '\n').append(kind);
+      key.append(1, '\n').append(value);
       if (known_facets_.count(key) != 0) continue;
       if (auto s = InsertFacet(c, e.ws, e.pattern_id, kind.c_str(), value); !s) return s;
       written_facets_.push_back(std::move(key));
