@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -57,5 +58,13 @@ struct ReceiverStats {
   long long deliveries_24h = 0;
   long long signature_failures_24h = 0;
 };
+
+// The receiver names ReceiverStats and replay memory are kept under.
+inline std::string ConnectorReceiver(std::string_view connector_id) {
+  return "connector:" + std::string(connector_id);
+}
+inline std::string AlertReceiver(std::string_view provider) {
+  return "alert:" + std::string(provider);
+}
 
 }  // namespace causeloop::model

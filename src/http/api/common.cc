@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "auth/crypto.h"
+#include "auth/secretbox.h"
 #include "ingest/json_input.h"
 
 namespace causeloop::http::api {
@@ -63,6 +64,37 @@ std::string QueryFingerprint(const Request& req, std::initializer_list<std::stri
     f += '&';
   }
   return auth::Sha256Hex(f).substr(0, 16);
+}
+
+Result<long long> ParseGraceSeconds(const Request& req) {
+  constexpr long long kDefaultGraceSeconds = 86'400;
+  constexpr long long kMaxGraceSeconds = 7LL * 86'400;
+  std::optional<long long> grace;
+  if (!req.body.empty()) {
+    auto obj = ParseObjectBody(req.body);
+    if (!obj) return Fail(obj.error());
+    if (auto s = OptInt(*obj, "grace_seconds", grace); !s) return Fail(s.error());
+  }
+  long long g = grace.value_or(kDefaultGraceSeconds);
+  if (g < 0 || g > kMaxGraceSeconds) {
+    return FailField("grace_seconds", "grace_seconds must be within 0 and 604800");
+  }
+  return g;
+}
+
+std::vector<model::WebhookSecret> RotateSecrets(std::string_view key, Random& random,
+                                                SystemTime now,
+                                                const std::vector<model::WebhookSecret>& current,
+                                                const std::string& secret,
+                                                long long grace_seconds) {
+  std::vector<model::WebhookSecret> out;
+  out.push_back({auth::Seal(key, secret, random), std::nullopt});
+  if (!current.empty() && grace_seconds > 0) {
+    model::WebhookSecret previous = current.front();
+    previous.expires_at = now + std::chrono::seconds(grace_seconds);
+    out.push_back(std::move(previous));
+  }
+  return out;
 }
 
 Result<ListPosition> OpenListCursor(const auth::CursorSigner& cursors, std::string_view cursor,

@@ -7,11 +7,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/cursor.h"
 #include "core/json_writer.h"
+#include "core/random.h"
 #include "core/result.h"
 #include "http/types.h"
+#include "model/webhook.h"
 
 namespace causeloop::http::api {
 
@@ -71,6 +74,18 @@ struct ListPosition {
 };
 Result<ListPosition> OpenListCursor(const auth::CursorSigner& cursors, std::string_view cursor,
                                     std::string_view version, std::string_view fingerprint);
+
+// `{"grace_seconds": N}` of a secret rotation (the body may be empty): 0 to 604,800, default
+// 86,400. kValidation naming grace_seconds otherwise.
+Result<long long> ParseGraceSeconds(const Request& req);
+
+// A rotation of sealed signing secrets (newest first): `secret`, sealed with `key`, becomes the
+// current one; the current one stays valid until now + `grace_seconds` (dropped when 0); older
+// ones are dropped.
+std::vector<model::WebhookSecret> RotateSecrets(std::string_view key, Random& random,
+                                                SystemTime now,
+                                                const std::vector<model::WebhookSecret>& current,
+                                                const std::string& secret, long long grace_seconds);
 
 // The requesting principal (the server guarantees one on authenticated routes).
 inline const Principal& Who(const Request& req) { return *req.principal; }

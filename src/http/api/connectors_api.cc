@@ -17,9 +17,6 @@
 namespace causeloop::http::api {
 namespace {
 
-constexpr long long kDefaultGraceSeconds = 86'400;
-constexpr long long kMaxGraceSeconds = 7LL * 86'400;
-
 // SPEC §8.1's types, plus grafana and cloudwatch, which only push (inbound webhooks).
 constexpr std::array<std::string_view, 12> kConnectorTypes = {
     "jira",   "pagerduty", "github",       "servicenow", "datadog", "sentry",
@@ -53,7 +50,7 @@ std::string EncodeConnector(ApiContext& ctx, const Request& req, const model::Co
     w.Key("receiver_url").Null();
   }
   TimeOrNull(w, "previous_secret_expires_at", PreviousExpiry(c.inbound_secrets, now));
-  auto stats = ctx.store.GetReceiverStats(c.workspace_id, "connector:" + c.id, now);
+  auto stats = ctx.store.GetReceiverStats(c.workspace_id, model::ConnectorReceiver(c.id), now);
   if (stats) {
     TimeOrNull(w, "last_delivery_at", stats->last_delivery_at);
     w.Field("deliveries_24h", stats->deliveries_24h);
@@ -172,34 +169,6 @@ auto RespondConnector(ApiContext& ctx, const Request& req, const Responder& resp
   };
 }
 
-Result<long long> GraceSeconds(const Request& req) {
-  std::optional<long long> grace;
-  if (!req.body.empty()) {
-    auto obj = ParseObjectBody(req.body);
-    if (!obj) return Fail(obj.error());
-    if (auto s = OptInt(*obj, "grace_seconds", grace); !s) return Fail(s.error());
-  }
-  long long g = grace.value_or(kDefaultGraceSeconds);
-  if (g < 0 || g > kMaxGraceSeconds) {
-    return FailField("grace_seconds", "grace_seconds must be within 0 and 604800");
-  }
-  return g;
-}
-
-// A new current secret; the old one keeps verifying for `grace_seconds`, older ones stop.
-std::vector<model::WebhookSecret> Rotated(ApiContext& ctx,
-                                          const std::vector<model::WebhookSecret>& current,
-                                          const std::string& secret, long long grace_seconds) {
-  std::vector<model::WebhookSecret> out;
-  out.push_back({auth::Seal(ctx.connector_key, secret, ctx.random), std::nullopt});
-  if (!current.empty() && grace_seconds > 0) {
-    model::WebhookSecret previous = current.front();
-    previous.expires_at = ctx.clock.Now() + std::chrono::seconds(grace_seconds);
-    out.push_back(std::move(previous));
-  }
-  return out;
-}
-
 }  // namespace
 
 void CreateConnector(ApiContext& ctx, const Request& req, const Responder& respond) {
@@ -277,7 +246,8 @@ void SetConnectorInbound(ApiContext& ctx, const Request& req, const Responder& r
   if (enabled && (!c->inbound_enabled || c->inbound_secrets.empty())) {
     // A receiver is born with a secret, shown this once.
     secret = webhooks::GenerateSigningSecret(ctx.random);
-    c->inbound_secrets = Rotated(ctx, {}, secret, 0);
+    c->inbound_secrets =
+        RotateSecrets(ctx.connector_key, ctx.random, ctx.clock.Now(), {}, secret, 0);
   } else if (!enabled) {
     // Turning the receiver off forgets its secrets: turning it on again issues a new one.
     c->inbound_secrets.clear();
@@ -288,7 +258,7 @@ void SetConnectorInbound(ApiContext& ctx, const Request& req, const Responder& r
 }
 
 void RotateConnectorInboundSecret(ApiContext& ctx, const Request& req, const Responder& respond) {
-  auto grace = GraceSeconds(req);
+  auto grace = ParseGraceSeconds(req);
   if (!grace) return ReplyError(req, respond, grace.error());
   auto c = FindConnectorOf(ctx, req);
   if (!c) return ReplyError(req, respond, c.error());
@@ -300,7 +270,8 @@ void RotateConnectorInboundSecret(ApiContext& ctx, const Request& req, const Res
                             {}});
   }
   std::string secret = webhooks::GenerateSigningSecret(ctx.random);
-  c->inbound_secrets = Rotated(ctx, c->inbound_secrets, secret, *grace);
+  c->inbound_secrets = RotateSecrets(ctx.connector_key, ctx.random, ctx.clock.Now(),
+                                     c->inbound_secrets, secret, *grace);
   c->updated_at = ctx.clock.Now();
   ctx.store.UpdateConnector(std::move(*c), RespondConnector(ctx, req, respond, 200, secret));
 }
@@ -323,7 +294,7 @@ std::string EncodeAlertSettings(ApiContext& ctx, const Request& req,
     auto it = s.require_signature.find(std::string(p));
     bool require = it == s.require_signature.end() || it->second;
     w.Key(p).BeginObject().Field("require_signature", require);
-    auto stats = ctx.store.GetReceiverStats(s.workspace_id, "alert:" + std::string(p), now);
+    auto stats = ctx.store.GetReceiverStats(s.workspace_id, model::AlertReceiver(p), now);
     if (stats) {
       TimeOrNull(w, "last_delivery_at", stats->last_delivery_at);
       w.Field("deliveries_24h", stats->deliveries_24h);
@@ -385,12 +356,13 @@ void PatchAlertWebhookSettings(ApiContext& ctx, const Request& req, const Respon
 }
 
 void RotateAlertWebhookSecret(ApiContext& ctx, const Request& req, const Responder& respond) {
-  auto grace = GraceSeconds(req);
+  auto grace = ParseGraceSeconds(req);
   if (!grace) return ReplyError(req, respond, grace.error());
   auto settings = ctx.store.GetAlertWebhookSettings(Who(req).workspace_id);
   if (!settings) return ReplyError(req, respond, settings.error());
   std::string secret = webhooks::GenerateSigningSecret(ctx.random);
-  settings->secrets = Rotated(ctx, settings->secrets, secret, *grace);
+  settings->secrets = RotateSecrets(ctx.connector_key, ctx.random, ctx.clock.Now(),
+                                    settings->secrets, secret, *grace);
   ctx.store.SaveAlertWebhookSettings(std::move(*settings),
                                      RespondSettings(ctx, req, respond, secret));
 }

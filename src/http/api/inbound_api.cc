@@ -268,7 +268,7 @@ void PostConnectorInbound(ApiContext& ctx, const Request& req, const Responder& 
   std::string id(req.Param("connector_id"));
   auto found = ctx.store.FindConnector(id);
   if (!found) return ReplyError(req, respond, found.error());
-  std::string receiver = "connector:" + id;
+  std::string receiver = model::ConnectorReceiver(id);
   if (!*found) {
     return Refuse(ctx, req, respond, "", receiver,
                   Unauthorized("unknown connector or inbound webhooks not enabled"));
@@ -308,7 +308,7 @@ void PostAlertWebhook(ApiContext& ctx, const Request& req, const Responder& resp
     return ReplyError(req, respond,
                       Error{ErrorCode::kNotFound, "unknown provider '" + provider + "'", {}});
   }
-  std::string receiver = "alert:" + provider;
+  std::string receiver = model::AlertReceiver(provider);
   std::string token = AlertToken(req);
   if (token.empty()) {
     return Refuse(ctx, req, respond, "", receiver,

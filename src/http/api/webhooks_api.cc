@@ -15,9 +15,6 @@
 namespace causeloop::http::api {
 namespace {
 
-constexpr long long kDefaultGraceSeconds = 86'400;
-constexpr long long kMaxGraceSeconds = 7LL * 86'400;
-
 void WriteStringArray(JsonWriter& w, std::string_view key, const std::vector<std::string>& v) {
   w.Key(key).BeginArray();
   for (const auto& s : v) w.String(s);
@@ -298,33 +295,15 @@ void DeleteWebhook(ApiContext& ctx, const Request& req, const Responder& respond
 }
 
 void RotateWebhookSecret(ApiContext& ctx, const Request& req, const Responder& respond) {
-  std::optional<long long> grace;
-  if (!req.body.empty()) {
-    auto obj = ParseObjectBody(req.body);
-    if (!obj) return ReplyError(req, respond, obj.error());
-    if (auto s = OptInt(*obj, "grace_seconds", grace); !s) {
-      return ReplyError(req, respond, s.error());
-    }
-  }
-  long long g = grace.value_or(kDefaultGraceSeconds);
-  if (g < 0 || g > kMaxGraceSeconds) {
-    return ReplyError(req, respond,
-                      FieldError("grace_seconds", "grace_seconds must be within 0 and 604800"));
-  }
+  auto grace = ParseGraceSeconds(req);
+  if (!grace) return ReplyError(req, respond, grace.error());
   auto e = FindEndpoint(ctx, req);
   if (!e) return ReplyError(req, respond, e.error());
-  SystemTime now = ctx.clock.Now();
   std::string secret = webhooks::GenerateSigningSecret(ctx.random);
-  std::vector<model::WebhookSecret> secrets;
-  secrets.push_back({auth::Seal(ctx.secret_key, secret, ctx.random), std::nullopt});
   // The old secret keeps signing during the grace period; older ones go now.
-  if (!e->secrets.empty() && g > 0) {
-    model::WebhookSecret previous = e->secrets.front();
-    previous.expires_at = now + std::chrono::seconds(g);
-    secrets.push_back(std::move(previous));
-  }
-  e->secrets = std::move(secrets);
-  e->updated_at = now;
+  e->secrets =
+      RotateSecrets(ctx.secret_key, ctx.random, ctx.clock.Now(), e->secrets, secret, *grace);
+  e->updated_at = ctx.clock.Now();
   ctx.store.UpdateWebhookEndpoint(std::move(*e), Changed(ctx, req, respond, 200, secret));
 }
 

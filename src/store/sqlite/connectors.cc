@@ -18,12 +18,6 @@ constexpr const char* kConnectorColumns =
 // behind the newest delivery still finds its whole window.
 constexpr auto kBucketRetention = std::chrono::hours(48);
 
-Status Done(Conn& c, Stmt& s, std::string_view what) {
-  int rc = s.Step();
-  if (rc != SQLITE_DONE) return Fail(SqliteError(c.raw(), rc, what));
-  return {};
-}
-
 long long HourOf(SystemTime t) {
   return ToUnixMillis(
       std::chrono::time_point_cast<Millis>(std::chrono::floor<std::chrono::hours>(t)));
@@ -86,7 +80,7 @@ Status DeleteReceiverRows(Conn& c, const char* table, const std::string& ws,
   auto s = c.Prepare(std::string("DELETE FROM ") + table + " WHERE workspace_id=? AND receiver=?");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, receiver);
-  return Done(c, **s, table);
+  return StepDone(c, **s, table);
 }
 
 Status BumpBucket(Conn& c, const std::string& ws, const std::string& receiver, SystemTime at,
@@ -98,7 +92,7 @@ Status BumpBucket(Conn& c, const std::string& ws, const std::string& receiver, S
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, receiver).Bind(3, HourOf(at));
   (*s)->Bind(4, signature_ok ? 1 : 0).Bind(5, signature_ok ? 0 : 1);
-  return Done(c, **s, "count receiver delivery");
+  return StepDone(c, **s, "count receiver delivery");
 }
 
 // Deliveries may be recorded out of order (group commit does not order concurrent requests):
@@ -118,7 +112,7 @@ Status UpdateLast(Conn& c, const std::string& ws, const std::string& receiver, S
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, receiver).Bind(3, ToUnixMillis(at));
   if (!signature_ok) (*s)->Bind(4, reason);
-  return Done(c, **s, "update receiver last");
+  return StepDone(c, **s, "update receiver last");
 }
 
 // Keyed on the receiver so the delete walks the primary key, not the whole table; a receiver
@@ -127,7 +121,7 @@ Status PruneBuckets(Conn& c, const std::string& ws, const std::string& receiver,
   auto s = c.Prepare("DELETE FROM receiver_stats WHERE workspace_id=? AND receiver=? AND hour<?");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, receiver).Bind(3, HourOf(at - kBucketRetention));
-  return Done(c, **s, "prune receiver stats");
+  return StepDone(c, **s, "prune receiver stats");
 }
 
 Status ReadBuckets(Conn& c, model::ReceiverStats& out, SystemTime now) {
@@ -164,10 +158,6 @@ Status ReadLast(Conn& c, model::ReceiverStats& out) {
 
 }  // namespace
 
-std::string ConnectorReceiver(const std::string& connector_id) {
-  return "connector:" + connector_id;
-}
-
 Status InsertConnector(Conn& c, const model::Connector& con) {
   auto s = c.Prepare(std::string("INSERT INTO connectors(") + kConnectorColumns +
                      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -178,7 +168,7 @@ Status InsertConnector(Conn& c, const model::Connector& con) {
   st.Bind(8, con.backfill_days).Bind(9, con.credentials_sealed).Bind(10, con.inbound_enabled);
   st.Bind(11, EncodeSecrets(con.inbound_secrets)).Bind(12, ToUnixMillis(con.created_at));
   st.Bind(13, ToUnixMillis(con.updated_at));
-  return Done(c, st, "insert connector");
+  return StepDone(c, st, "insert connector");
 }
 
 Status UpdateConnector(Conn& c, const model::Connector& con) {
@@ -192,7 +182,7 @@ Status UpdateConnector(Conn& c, const model::Connector& con) {
   st.Bind(4, con.schedule_json).Bind(5, con.backfill_days).Bind(6, con.credentials_sealed);
   st.Bind(7, con.inbound_enabled).Bind(8, EncodeSecrets(con.inbound_secrets));
   st.Bind(9, ToUnixMillis(con.updated_at)).Bind(10, con.workspace_id).Bind(11, con.id);
-  if (auto d = Done(c, st, "update connector"); !d) return d;
+  if (auto d = StepDone(c, st, "update connector"); !d) return d;
   if (sqlite3_changes(c.raw()) == 0) return Fail(ErrorCode::kNotFound, "no such connector");
   return {};
 }
@@ -201,9 +191,9 @@ Result<bool> DeleteConnector(Conn& c, const std::string& ws, const std::string& 
   auto s = c.Prepare("DELETE FROM connectors WHERE workspace_id=? AND id=?");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, id);
-  if (auto d = Done(c, **s, "delete connector"); !d) return Fail(d.error());
+  if (auto d = StepDone(c, **s, "delete connector"); !d) return Fail(d.error());
   if (sqlite3_changes(c.raw()) == 0) return false;
-  const std::string receiver = ConnectorReceiver(id);
+  const std::string receiver = model::ConnectorReceiver(id);
   for (const char* table : {"receiver_stats", "receiver_last", "inbound_deliveries"}) {
     if (auto d = DeleteReceiverRows(c, table, ws, receiver); !d) return Fail(d.error());
   }
@@ -263,7 +253,7 @@ Status UpsertAlertSettings(Conn& c, const model::AlertWebhookSettings& a) {
   (*s)->Bind(1, a.workspace_id).Bind(2, EncodeSecrets(a.secrets));
   (*s)->Bind(3, EncodeRequireSignature(a.require_signature));
   (*s)->Bind(4, ToUnixMillis(a.updated_at.value_or(SystemTime{})));
-  return Done(c, **s, "save alert webhook settings");
+  return StepDone(c, **s, "save alert webhook settings");
 }
 
 // One statement checks and remembers, so two requests with one id in a group transaction
@@ -275,7 +265,7 @@ Result<bool> RememberDelivery(Conn& c, const std::string& ws, const std::string&
       "received_at) VALUES(?,?,?,?)");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, receiver).Bind(3, delivery_id).Bind(4, ToUnixMillis(now));
-  if (auto d = Done(c, **s, "remember delivery"); !d) return Fail(d.error());
+  if (auto d = StepDone(c, **s, "remember delivery"); !d) return Fail(d.error());
   return sqlite3_changes(c.raw()) > 0;
 }
 
@@ -285,7 +275,7 @@ Status ForgetDeliveries(Conn& c, SystemTime before, int limit) {
       "WHERE received_at<? LIMIT ?)");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ToUnixMillis(before)).Bind(2, limit);
-  return Done(c, **s, "forget deliveries");
+  return StepDone(c, **s, "forget deliveries");
 }
 
 Status CountReceiverDelivery(Conn& c, const std::string& ws, const std::string& receiver,

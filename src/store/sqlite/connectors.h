@@ -48,7 +48,4 @@ Status CountReceiverDelivery(Conn& c, const std::string& ws, const std::string& 
 Result<model::ReceiverStats> SelectReceiverStats(Conn& c, const std::string& ws,
                                                  const std::string& receiver, SystemTime now);
 
-// The receiver name of a connector's inbound endpoint: "connector:<id>".
-std::string ConnectorReceiver(const std::string& connector_id);
-
 }  // namespace causeloop::store::sqlite

@@ -67,4 +67,10 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   return Error{code, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), {}};
 }
 
+Status StepDone(Conn& c, Stmt& s, std::string_view what) {
+  int rc = s.Step();
+  if (rc != SQLITE_DONE) return Fail(SqliteError(c.raw(), rc, what));
+  return {};
+}
+
 }  // namespace causeloop::store::sqlite

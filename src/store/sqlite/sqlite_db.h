@@ -108,4 +108,7 @@ class Conn {
 // kUnavailable for busy/locked/IO failures, kInternal for the rest.
 Error SqliteError(sqlite3* db, int rc, std::string_view what);
 
+// Steps a statement that returns no row; its failure named `what`.
+Status StepDone(Conn& c, Stmt& s, std::string_view what);
+
 }  // namespace causeloop::store::sqlite

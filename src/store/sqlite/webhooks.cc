@@ -73,12 +73,6 @@ model::WebhookDelivery ReadDelivery(const Stmt& s) {
   return d;
 }
 
-Status Done(Conn& c, Stmt& s, std::string_view what) {
-  int rc = s.Step();
-  if (rc != SQLITE_DONE) return Fail(StepError(c, rc, what));
-  return {};
-}
-
 Status LoadAttempts(Conn& c, model::WebhookDelivery& d) {
   auto s = c.Prepare(
       "SELECT number, at, status_code, latency_ms, error, response_excerpt FROM "
@@ -115,7 +109,7 @@ Status InsertEndpoint(Conn& c, const model::WebhookEndpoint& e) {
     (*s)->BindNull(10);
   }
   (*s)->Bind(11, ToUnixMillis(e.created_at)).Bind(12, ToUnixMillis(e.updated_at));
-  return Done(c, **s, "insert webhook endpoint");
+  return StepDone(c, **s, "insert webhook endpoint");
 }
 
 Status UpdateEndpoint(Conn& c, const model::WebhookEndpoint& e) {
@@ -133,7 +127,7 @@ Status UpdateEndpoint(Conn& c, const model::WebhookEndpoint& e) {
     (*s)->BindNull(8);
   }
   (*s)->Bind(9, ToUnixMillis(e.updated_at)).Bind(10, e.workspace_id).Bind(11, e.id);
-  if (auto d = Done(c, **s, "update webhook endpoint"); !d) return d;
+  if (auto d = StepDone(c, **s, "update webhook endpoint"); !d) return d;
   if (sqlite3_changes(c.raw()) == 0) return Fail(ErrorCode::kNotFound, "no such webhook");
   return {};
 }
@@ -142,18 +136,18 @@ Result<bool> DeleteEndpoint(Conn& c, const std::string& ws, const std::string& i
   auto s = c.Prepare("DELETE FROM webhook_endpoints WHERE workspace_id=? AND id=?");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, id);
-  if (auto d = Done(c, **s, "delete webhook endpoint"); !d) return Fail(d.error());
+  if (auto d = StepDone(c, **s, "delete webhook endpoint"); !d) return Fail(d.error());
   if (sqlite3_changes(c.raw()) == 0) return false;
   auto a = c.Prepare(
       "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries "
       "WHERE workspace_id=? AND endpoint_id=?)");
   if (!a) return Fail(a.error());
   (*a)->Bind(1, ws).Bind(2, id);
-  if (auto d = Done(c, **a, "delete webhook attempts"); !d) return Fail(d.error());
+  if (auto d = StepDone(c, **a, "delete webhook attempts"); !d) return Fail(d.error());
   auto del = c.Prepare("DELETE FROM webhook_deliveries WHERE workspace_id=? AND endpoint_id=?");
   if (!del) return Fail(del.error());
   (*del)->Bind(1, ws).Bind(2, id);
-  if (auto d = Done(c, **del, "delete webhook deliveries"); !d) return Fail(d.error());
+  if (auto d = StepDone(c, **del, "delete webhook deliveries"); !d) return Fail(d.error());
   return true;
 }
 
@@ -191,7 +185,7 @@ Status EnsureCursor(Conn& c, const std::string& ws, long long sequence) {
       c.Prepare("INSERT OR IGNORE INTO webhook_dispatch(workspace_id, last_sequence) VALUES(?,?)");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, sequence);
-  return Done(c, **s, "insert dispatch cursor");
+  return StepDone(c, **s, "insert dispatch cursor");
 }
 
 Status SetCursor(Conn& c, const std::string& ws, long long sequence) {
@@ -200,7 +194,7 @@ Status SetCursor(Conn& c, const std::string& ws, long long sequence) {
       "ON CONFLICT(workspace_id) DO UPDATE SET last_sequence=MAX(last_sequence, ?2)");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, sequence);
-  return Done(c, **s, "set dispatch cursor");
+  return StepDone(c, **s, "set dispatch cursor");
 }
 
 Result<std::vector<std::pair<std::string, long long>>> SelectCursors(Conn& c) {
@@ -225,7 +219,7 @@ Result<size_t> InsertDeliveries(Conn& c, const std::vector<model::WebhookDeliver
     (*s)->Bind(9, model::DeliveryStatusName(d.status)).Bind(10, d.attempts);
     (*s)->Bind(11, d.cycle_attempts).Bind(12, ToUnixMillis(d.next_attempt_at));
     (*s)->Bind(13, ToUnixMillis(d.created_at)).Bind(14, ToUnixMillis(d.updated_at));
-    if (auto r = Done(c, **s, "insert delivery"); !r) return Fail(r.error());
+    if (auto r = StepDone(c, **s, "insert delivery"); !r) return Fail(r.error());
     inserted += static_cast<size_t>(sqlite3_changes(c.raw()));
   }
   return inserted;
@@ -310,7 +304,7 @@ Status InsertAttempt(Conn& c, const std::string& delivery_id, const model::Webho
   if (!s) return Fail(s.error());
   (*s)->Bind(1, delivery_id).Bind(2, a.number).Bind(3, ToUnixMillis(a.at));
   (*s)->Bind(4, a.status_code).Bind(5, a.latency_ms).Bind(6, a.error).Bind(7, a.response_excerpt);
-  return Done(c, **s, "insert attempt");
+  return StepDone(c, **s, "insert attempt");
 }
 
 Status UpdateDeliveryState(Conn& c, const model::WebhookDelivery& d) {
@@ -321,7 +315,7 @@ Status UpdateDeliveryState(Conn& c, const model::WebhookDelivery& d) {
   (*s)->Bind(1, model::DeliveryStatusName(d.status)).Bind(2, d.attempts);
   (*s)->Bind(3, d.cycle_attempts).Bind(4, ToUnixMillis(d.next_attempt_at));
   (*s)->Bind(5, ToUnixMillis(d.updated_at)).Bind(6, d.id);
-  return Done(c, **s, "update delivery");
+  return StepDone(c, **s, "update delivery");
 }
 
 Result<std::vector<model::WebhookDelivery>> SelectFailedSince(Conn& c, const std::string& ws,
