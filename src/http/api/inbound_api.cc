@@ -110,13 +110,9 @@ Result<Parsed> FromConnector(const model::Connector& c, const Request& req,
   if (c.type == "custom_api") {
     simdjson::dom::array records;
     if (root["records"].get(records) == simdjson::SUCCESS) {
-      int index = 0;
-      for (simdjson::dom::element e : records) {
-        p.decoded.push_back(ingest::Decoded{index++, normalize::DecodeRecord(e)});
-      }
-      if (p.decoded.empty() || p.decoded.size() > static_cast<size_t>(kMaxBatchRecords)) {
-        return FailField("records", "a batch holds 1 to 500 records");
-      }
+      auto decoded = DecodeBatchRecords(records);
+      if (!decoded) return Fail(decoded.error());
+      p.decoded = std::move(*decoded);
       return p;
     }
     p.decoded.push_back(ingest::Decoded{0, normalize::DecodeRecord(root)});

@@ -58,6 +58,20 @@ std::string EncodeIngestBatch(const ingest::Outcome& o) {
   return w.Take();
 }
 
+Result<std::vector<ingest::Decoded>> DecodeBatchRecords(simdjson::dom::array records) {
+  size_t n = records.size();
+  if (n == 0 || n > static_cast<size_t>(kMaxBatchRecords)) {
+    return FailField("records", "a batch holds 1 to 500 records; got " + std::to_string(n));
+  }
+  std::vector<ingest::Decoded> decoded;
+  decoded.reserve(n);
+  int index = 0;
+  for (simdjson::dom::element e : records) {
+    decoded.push_back(ingest::Decoded{index++, normalize::DecodeRecord(e)});
+  }
+  return decoded;
+}
+
 void PostIngestEvent(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto root = ingest::ParseJsonBody(req.body);
   if (!root) return ReplyError(req, respond, root.error());
@@ -84,19 +98,9 @@ void PostIngestBatch(ApiContext& ctx, const Request& req, const Responder& respo
     return ReplyError(req, respond,
                       FieldError("records", "expected {\"records\": [ … ]} with 1 to 500 records"));
   }
-  size_t n = records.size();
-  if (n == 0 || n > static_cast<size_t>(kMaxBatchRecords)) {
-    return ReplyError(
-        req, respond,
-        FieldError("records", "a batch holds 1 to 500 records; got " + std::to_string(n)));
-  }
-  std::vector<ingest::Decoded> decoded;
-  decoded.reserve(n);
-  int index = 0;
-  for (simdjson::dom::element e : records) {
-    decoded.push_back(ingest::Decoded{index++, normalize::DecodeRecord(e)});
-  }
-  ctx.ingestor.Ingest(Who(req).workspace_id, std::move(decoded), "",
+  auto decoded = DecodeBatchRecords(records);
+  if (!decoded) return ReplyError(req, respond, decoded.error());
+  ctx.ingestor.Ingest(Who(req).workspace_id, std::move(*decoded), "",
                       [&req, respond](Result<ingest::Outcome> out) {
                         if (!out) return ReplyError(req, respond, out.error());
                         respond(JsonResponse(202, EncodeIngestBatch(*out)));

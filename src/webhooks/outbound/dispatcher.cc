@@ -427,26 +427,24 @@ void Dispatcher::Release(const std::string& id) {
   // Notified under mu_: once the lock is released, Stop() may return and the dispatcher be
   // destroyed, so nothing here may touch `this` after the lock is dropped.
   std::lock_guard lock(mu_);
-  {
-    auto it = deliveries_.find(id);
-    if (it != deliveries_.end()) {
-      std::string key = BusyKey(it->second);
-      busy_keys_.erase(key);
-      if (auto w = waiting_.find(key); w != waiting_.end()) {
-        SystemTime now = clock_.Now();
-        for (const auto& waiting_id : w->second) {
-          auto d = deliveries_.find(waiting_id);
-          if (d == deliveries_.end()) continue;
-          d->second.next_attempt_at = std::min(d->second.next_attempt_at, now);
-          due_.insert(Due{d->second.next_attempt_at, due_seq_++, waiting_id});
-        }
-        waiting_.erase(w);
+  auto it = deliveries_.find(id);
+  if (it != deliveries_.end()) {
+    std::string key = BusyKey(it->second);
+    busy_keys_.erase(key);
+    if (auto w = waiting_.find(key); w != waiting_.end()) {
+      SystemTime now = clock_.Now();
+      for (const auto& waiting_id : w->second) {
+        auto d = deliveries_.find(waiting_id);
+        if (d == deliveries_.end()) continue;
+        d->second.next_attempt_at = std::min(d->second.next_attempt_at, now);
+        due_.insert(Due{d->second.next_attempt_at, due_seq_++, waiting_id});
       }
-      if (it->second.status != model::DeliveryStatus::kPending) deliveries_.erase(it);
+      waiting_.erase(w);
     }
-    --in_flight_;
-    kicked_ = true;
+    if (it->second.status != model::DeliveryStatus::kPending) deliveries_.erase(it);
   }
+  --in_flight_;
+  kicked_ = true;
   cv_.notify_all();
   idle_cv_.notify_all();
 }
