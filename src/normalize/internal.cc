@@ -1,5 +1,6 @@
 #include "normalize/internal.h"
 
+#include <algorithm>
 #include <map>
 
 #include "auth/crypto.h"
@@ -176,7 +177,15 @@ std::string_view UrlOrigin(std::string_view url) {
   return url.substr(0, host_end);
 }
 
-bool IsHttpUrl(std::string_view url) { return !UrlOrigin(url).empty(); }
+bool IsHttpUrl(std::string_view url) {
+  // A URL never holds raw whitespace or control characters (RFC 3986 §2); "http:// x" is not
+  // a link anyone can follow.
+  bool clean = std::ranges::none_of(url, [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+  return clean && !UrlOrigin(url).empty();
+}
 
 namespace {
 
@@ -236,6 +245,10 @@ Result<model::IssueRecord> Finalize(model::IssueRecord record) {
   record.service = std::string(TrimAscii(record.service));
   record.environment = std::string(TrimAscii(record.environment));
   record.team = std::string(TrimAscii(record.team));
+  // Decoded records had their URL checked (and a bad one refused); a provider's URL that is not
+  // a followable link is dropped, so every stored URL decodes again.
+  record.external_url = std::string(TrimAscii(record.external_url));
+  if (!record.external_url.empty() && !IsHttpUrl(record.external_url)) record.external_url.clear();
   if (record.resolution && record.resolution->empty()) record.resolution.reset();
 
   if (record.external_id.empty()) {

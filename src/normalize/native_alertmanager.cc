@@ -107,7 +107,7 @@ Result<model::IssueRecord> NativeAlertmanager(simdjson::dom::element payload) {
       updated ? updated : (r.status == model::IssueStatus::kResolved ? ends : std::nullopt);
 
   CAUSELOOP_TRY_ASSIGN(generator, alert.String("generatorURL"));
-  if (generator && IsHttpUrl(*generator)) r.external_url = std::string(*generator);
+  if (generator) r.external_url = std::string(*generator);
 
   JsonWriter meta;
   meta.BeginObject();

@@ -135,7 +135,7 @@ Result<model::IssueRecord> NativeDatadog(simdjson::dom::element payload) {
       return Fail(FieldError("date_happened", "date_happened must be POSIX seconds"));
     }
   }
-  if (auto url = top.StringOr("url"); url && IsHttpUrl(*url)) r.external_url = std::string(*url);
+  if (auto url = top.StringOr("url")) r.external_url = std::string(*url);
 
   JsonWriter meta;
   meta.BeginObject();

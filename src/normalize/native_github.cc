@@ -118,7 +118,7 @@ Result<model::IssueRecord> NativeGitHub(simdjson::dom::element payload) {
     CAUSELOOP_TRY_ASSIGN(t, ParseTimestamp(*closed, "closed_at"));
     closed_at = FormatRfc3339(t);
   }
-  if (html_url && IsHttpUrl(*html_url)) r.external_url = std::string(*html_url);
+  if (html_url) r.external_url = std::string(*html_url);
 
   // The closing pull request is not part of the issue object (the connector reads it from the
   // timeline); the issue says how and by whom it was closed.

@@ -79,7 +79,7 @@ Result<model::IssueRecord> NativePagerDuty(simdjson::dom::element payload) {
   }
 
   CAUSELOOP_TRY_ASSIGN(html_url, root.String("html_url"));
-  if (html_url && IsHttpUrl(*html_url)) r.external_url = std::string(*html_url);
+  if (html_url) r.external_url = std::string(*html_url);
 
   // Resolve notes live under /incidents/{id}/notes (the connector adds them); the incident
   // itself says who resolved it, and why when it was merged into another incident.

@@ -92,7 +92,7 @@ Result<model::IssueRecord> NativeSentry(simdjson::dom::element payload) {
     r.source_updated_at = t;
   }
   CAUSELOOP_TRY_ASSIGN(permalink, root.String("permalink"));
-  if (permalink && IsHttpUrl(*permalink)) r.external_url = std::string(*permalink);
+  if (permalink) r.external_url = std::string(*permalink);
 
   if (auto details = root.ObjectOr("statusDetails")) r.resolution = ResolutionOf(*details);
 

@@ -205,6 +205,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "source_updated_at"},
         Rejection{R"({"title": "x", "external_url": 5})", "external_url"},
         Rejection{R"j({"title": "x", "external_url": "javascript:alert(1)"})j", "external_url"},
+        Rejection{R"({"title": "x", "external_url": "http://      "})", "external_url"},
+        Rejection{R"({"title": "x", "external_url": "https://a b.example/"})", "external_url"},
         Rejection{R"({"title": "x", "resolution": "fixed"})", "resolution"},
         Rejection{R"({"title": "x", "resolution": {"fix": 3}})", "resolution.fix"},
         Rejection{R"({})", "title"}, Rejection{R"({"title": "", "external_id": ""})", "title"},
@@ -759,6 +761,22 @@ TEST(NativeTest, AcceptsTheSingleObjectResponseWrappers) {
   auto sn = Native("servicenow", R"({"result": {"sys_id": "S1", "short_description": "t"}})");
   ASSERT_TRUE(sn) << sn.error().message;
   EXPECT_EQ(sn->external_id, "S1");
+}
+
+// Found by fuzz_native_alertmanager: a provider URL of blanks was kept, and the stored record
+// no longer decoded (decoding trims it to "http://", which is refused).
+TEST(NativeTest, DropsAProviderUrlThatIsNotAFollowableLink) {
+  for (const char* url : {"http://            ", "http://a b/c", "https://x/\\u0001"}) {
+    auto r =
+        Native("alertmanager",
+               std::string(R"({"labels": {"alertname": "A"}, "generatorURL": ")") + url + R"("})");
+    ASSERT_TRUE(r) << url;
+    EXPECT_EQ(r->external_url, "") << url;
+  }
+  auto padded = Native(
+      "alertmanager", R"({"labels": {"alertname": "A"}, "generatorURL": " https://g.example/x "})");
+  ASSERT_TRUE(padded);
+  EXPECT_EQ(padded->external_url, "https://g.example/x");
 }
 
 TEST(EncodeRecordTest, WritesEveryFieldInAStableOrder) {
