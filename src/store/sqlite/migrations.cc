@@ -275,7 +275,18 @@ CREATE TABLE receiver_last (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}}};
+// v5: the issues-by-pattern index on an integer key (causeloop_key(pattern_id), a function
+// every connection registers) instead of (workspace_id, pattern_id): a quarter of the index
+// size and integer comparisons on the ingest path.
+constexpr const char* kV5 = R"sql(
+ALTER TABLE issues ADD COLUMN pattern_key INTEGER;
+UPDATE issues SET pattern_key = causeloop_key(pattern_id) WHERE pattern_id IS NOT NULL;
+DROP INDEX issues_pattern;
+CREATE INDEX issues_pattern_key ON issues(pattern_key) WHERE pattern_key IS NOT NULL;
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {
+    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}}};
 
 }  // namespace
 

@@ -2,6 +2,33 @@
 
 namespace causeloop::store::sqlite {
 
+int64_t PatternKey(std::string_view pattern_id) {
+  // FNV-1a, 64 bits: pattern ids are random, so any mixing hash spreads them; collisions only
+  // cost a row comparison (every query also compares pattern_id itself).
+  uint64_t h = 14695981039346656037ULL;
+  for (char c : pattern_id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return static_cast<int64_t>(h);
+}
+
+namespace {
+
+// causeloop_key(text) -> PatternKey(text), NULL for NULL: lets statements keep the integer
+// issues.pattern_key column in step with pattern_id without a second bound parameter.
+void PatternKeyFunction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  int size = sqlite3_value_bytes(argv[0]);
+  sqlite3_result_int64(ctx, PatternKey(std::string_view(text, static_cast<size_t>(size))));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
                                          std::chrono::milliseconds busy_timeout) {
   sqlite3* db = nullptr;
@@ -14,6 +41,10 @@ Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
   }
   std::unique_ptr<Conn> conn(new Conn(db));  // NOLINT(cppcoreguidelines-owning-memory)
   sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+  rc = sqlite3_create_function_v2(db, "causeloop_key", 1,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                  &PatternKeyFunction, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Fail(SqliteError(db, rc, "register causeloop_key"));
   // A larger lookaside keeps SQLite's many small per-statement allocations off malloc.
   (void)sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 1024, 1000);
   // WAL lets readers run beside the single writer; synchronous=FULL makes every COMMIT

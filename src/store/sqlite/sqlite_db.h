@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,11 @@ class Conn {
 
 // kUnavailable for busy/locked/IO failures, kInternal for the rest.
 Error SqliteError(sqlite3* db, int rc, std::string_view what);
+
+// The integer key of a pattern id kept in issues.pattern_key (and by every connection as the
+// SQL function causeloop_key(text)): the pattern index holds 8-byte keys instead of two text
+// ids, so adding an issue to a pattern touches fewer, denser index pages.
+int64_t PatternKey(std::string_view pattern_id);
 
 // Steps a statement that returns no row; its failure named `what`.
 Status StepDone(Conn& c, Stmt& s, std::string_view what);

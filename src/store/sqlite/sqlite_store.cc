@@ -1535,8 +1535,8 @@ class SqliteStore final : public Store {
         "title_truncated, body, body_truncated, severity, status, service, environment, team, "
         "assignee, labels, metadata, external_url, connector_id, pattern_id, occurrences, "
         "risk_score, source_created_at, source_updated_at, first_seen_at, last_seen_at, "
-        "resolved_at, created_at, updated_at, resolution) VALUES("
-        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "resolved_at, created_at, updated_at, resolution, pattern_key) VALUES("
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,causeloop_key(?20))");
     if (!s) return Fail(s.error());
     BindIssue(**s, issue);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
@@ -1566,8 +1566,8 @@ class SqliteStore final : public Store {
         "resolved_at=?27, updated_at=?29, resolution=?30";
     static const std::string kVariants[4] = {
         kBase + " WHERE rowid=?31", kBase + ", severity=?10 WHERE rowid=?31",
-        kBase + ", pattern_id=?20 WHERE rowid=?31",
-        kBase + ", severity=?10, pattern_id=?20 WHERE rowid=?31"};
+        kBase + ", pattern_id=?20, pattern_key=causeloop_key(?20) WHERE rowid=?31",
+        kBase + ", severity=?10, pattern_id=?20, pattern_key=causeloop_key(?20) WHERE rowid=?31"};
     auto s = c.Prepare(kVariants[(severity_changed ? 1 : 0) + (pattern_changed ? 2 : 0)]);
     if (!s) return Fail(s.error());
     BindIssue(**s, issue);
@@ -1773,9 +1773,11 @@ class SqliteStore final : public Store {
     // Move the issues, each with its issue.updated event.
     std::vector<Issue> moved;
     {
-      auto s = c.Prepare(std::string("UPDATE issues SET pattern_id=?1, updated_at=?2 WHERE "
-                                     "workspace_id=?3 AND pattern_id=?4 RETURNING ") +
-                         kIssueColumns);
+      auto s =
+          c.Prepare(std::string("UPDATE issues SET pattern_id=?1, pattern_key=causeloop_key(?1), "
+                                "updated_at=?2 WHERE pattern_key=causeloop_key(?4) AND "
+                                "workspace_id=?3 AND pattern_id=?4 RETURNING ") +
+                    kIssueColumns);
       if (!s) return Fail(s.error());
       (*s)->Bind(1, dst->id).Bind(2, now_ms).Bind(3, ws).Bind(4, src->id);
       int rc;
@@ -1927,7 +1929,10 @@ class SqliteStore final : public Store {
     if (!q.source.empty()) add_text(" AND i.source=?", q.source);
     if (!q.service.empty()) add_text(" AND i.service=?", q.service);
     if (!q.team.empty()) add_text(" AND i.team=?", q.team);
-    if (!q.pattern_id.empty()) add_text(" AND i.pattern_id=?", q.pattern_id);
+    if (!q.pattern_id.empty()) {
+      add_text(" AND i.pattern_key=causeloop_key(?)", q.pattern_id);  // the index
+      add_text(" AND i.pattern_id=?", q.pattern_id);
+    }
     if (!q.connector_id.empty()) add_text(" AND i.connector_id=?", q.connector_id);
     if (q.created_after) add_int(" AND i.created_at>?", ToUnixMillis(*q.created_after));
     if (q.created_before) add_int(" AND i.created_at<?", ToUnixMillis(*q.created_before));
