@@ -2,6 +2,7 @@
 // typed tests; PostgreSQL joins by adding a factory to the type list.
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <filesystem>
 #include <future>
@@ -706,6 +707,77 @@ TYPED_TEST(StoreConformanceTest, ARolledBackGroupAsksTheEngineToReload) {
     counted += p.issue_count;
   }
   EXPECT_EQ(counted, 1 + 2000 + 3);
+}
+
+TYPED_TEST(StoreConformanceTest, ABusyPatternsCountersWaitWhileWritesAreQueued) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  // Forty requests of 500 issues of one pattern, queued behind a large write, need three
+  // transactions (at most 8192 records each): the first creates the pattern; the second,
+  // with more writes queued and the row written "just now" (the clock does not move), keeps
+  // its counters waiting; the last, with the queue empty, writes them all at once.
+  auto job = [this](long long n) {
+    return IngestJob{NewId("ing_job_", this->clock_.Now(), this->random_),
+                     this->ws_,
+                     "completed",
+                     n,
+                     0,
+                     this->clock_.Now(),
+                     {}};
+  };
+  std::vector<model::IssueRecord> bulk;
+  for (int i = 0; i < 8000; ++i) bulk.push_back(Rec("datadog", "b" + std::to_string(i), "bulk"));
+  std::vector<std::vector<model::IssueRecord>> requests(40);
+  for (int r = 0; r < 40; ++r) {
+    for (int i = 0; i < 500; ++i) {
+      requests[r].push_back(Rec("sentry", "x" + std::to_string(r * 500 + i), "x"));
+    }
+  }
+  std::vector<std::future<Result<std::vector<UpsertOutcome>>>> done;
+  auto submit = [&](std::vector<model::IssueRecord> recs) {
+    auto p = std::make_shared<std::promise<Result<std::vector<UpsertOutcome>>>>();
+    done.push_back(p->get_future());
+    long long n = static_cast<long long>(recs.size());
+    this->store_->Ingest(this->ws_, std::move(recs), job(n),
+                         [p](auto r) { p->set_value(std::move(r)); });
+  };
+  submit(std::move(bulk));
+  for (auto& r : requests) submit(std::move(r));
+  std::string pattern_id;
+  for (auto& f : done) {
+    auto r = f.get();
+    ASSERT_TRUE(r) << r.error().message;
+    if (r->front().title == "x") pattern_id = r->front().pattern_id;
+  }
+  auto p = this->store_->GetPattern(this->ws_, pattern_id);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->issue_count, 20000);
+
+  // Its events add up to every issue: detected with the first transaction's, then one
+  // pattern.updated with all the others.
+  long long detected = 0, joined = 0;
+  int updates = 0;
+  simdjson::dom::parser parser;
+  for (long long after = 0;;) {
+    auto page = this->store_->ListEvents(this->ws_, after, 1000);
+    ASSERT_TRUE(page);
+    if (page->empty()) break;
+    for (const auto& e : *page) {
+      after = e.sequence;
+      if (e.type != "pattern.detected" && e.type != "pattern.updated") continue;
+      simdjson::dom::element data = parser.parse(e.data_json);
+      if (std::string_view(data["pattern"]["id"].get_string().value()) != pattern_id) continue;
+      if (e.type == "pattern.detected") {
+        detected += data["pattern"]["issue_count"].get_int64().value();
+      } else {
+        ++updates;
+        joined += data["joined"].get_int64().value();
+        EXPECT_EQ(data["pattern"]["issue_count"].get_int64().value(), 20000);
+      }
+    }
+  }
+  EXPECT_EQ(detected + joined, 20000);
+  EXPECT_EQ(updates, 1) << "a pattern.updated per transaction would make 2";
 }
 
 TYPED_TEST(StoreConformanceTest, PatternDetailListsServicesSourcesAndADailyHistogram) {

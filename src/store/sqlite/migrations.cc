@@ -285,8 +285,17 @@ DROP INDEX issues_pattern;
 CREATE INDEX issues_pattern_key ON issues(pattern_key) WHERE pattern_key IS NOT NULL;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {
-    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}}};
+// v6: small named flags the store keeps about itself (pattern_counts_stale: issues are
+// waiting for their pattern's counters, see PatternBatch).
+constexpr const char* kV6 = R"sql(
+CREATE TABLE store_flags (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {
+    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}}};
 
 }  // namespace
 

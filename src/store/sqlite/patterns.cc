@@ -136,6 +136,15 @@ void PatternBatch::Touch(const std::string& ws, const std::string& pattern_id, S
   e.last_seen = std::max(e.last_seen, at);
 }
 
+void PatternBatch::Waiting::Add(long long n, const std::vector<std::string>& ids, SystemTime seen) {
+  new_issues += n;
+  for (const auto& id : ids) {
+    if (issue_ids.size() >= kEventIssueIds) break;
+    issue_ids.push_back(id);
+  }
+  last_seen = std::max(last_seen, seen);
+}
+
 void PatternBatch::clear() {
   entries_.clear();
   index_.clear();
@@ -146,95 +155,235 @@ void PatternBatch::Committed() {
   if (known_facets_.size() + written_facets_.size() > kMaxKnownFacets) known_facets_.clear();
   for (auto& key : written_facets_) known_facets_.insert(std::move(key));
   written_facets_.clear();
+  if (last_written_.size() + txn_written_.size() > kMaxLastWritten) last_written_.clear();
+  for (auto& key : txn_written_) {
+    deferred_.erase(key);
+    last_written_[key] = txn_now_;
+  }
+  txn_written_.clear();
+  for (auto& [key, w] : txn_deferred_) {
+    auto [it, inserted] = deferred_.try_emplace(key, w);
+    if (!inserted) it->second.Add(w.new_issues, w.issue_ids, w.last_seen);
+  }
+  txn_deferred_.clear();
+  if (txn_flag_) stale_flag_ = *txn_flag_;
+  txn_flag_.reset();
 }
 
 void PatternBatch::RolledBack() {
   clear();
   written_facets_.clear();
+  txn_written_.clear();
+  txn_deferred_.clear();
+  txn_flag_.reset();
 }
 
-Status PatternBatch::Flush(Conn& c, SystemTime now, const AppendEventFn& append) {
+Status PatternBatch::SetStaleFlag(Conn& c, bool stale) {
+  auto s = c.Prepare(
+      "INSERT INTO store_flags(name, value) VALUES('pattern_counts_stale', ?1) "
+      "ON CONFLICT(name) DO UPDATE SET value=excluded.value");
+  if (!s) return Fail(s.error());
+  (*s)->Bind(1, stale ? 1 : 0);
+  if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(StepError(c, rc, "store flag"));
+  txn_flag_ = stale;
+  return {};
+}
+
+Status PatternBatch::WriteRow(Conn& c, Entry& e, long long now_ms, const AppendEventFn& append) {
+  // A merged-away pattern's row stays as the merge left it: its issues (those waiting here
+  // included) moved to the target, which counted them.
+  auto up = c.Prepare(std::string("UPDATE patterns SET issue_count=issue_count+?1, "
+                                  "last_seen_at=MAX(last_seen_at, ?2), updated_at=?3, ") +
+                      kStatusAfterAdding +
+                      " WHERE workspace_id=?4 AND id=?5 AND merged_into IS NULL RETURNING " +
+                      kPatternColumns);
+  if (!up) return Fail(up.error());
+  (*up)->Bind(1, e.new_issues).Bind(2, ToUnixMillis(e.last_seen)).Bind(3, now_ms);
+  (*up)->Bind(4, e.ws).Bind(5, e.pattern_id);
+  auto row = StepReturning(c, **up, "update pattern");
+  if (!row) return Fail(row.error());
+  bool created = false;
+  if (!*row) {
+    if (e.title.empty()) return {};  // only waiting issues, and the row is gone or merged
+    auto exists = c.Prepare("SELECT 1 FROM patterns WHERE workspace_id=?1 AND id=?2");
+    if (!exists) return Fail(exists.error());
+    (*exists)->Bind(1, e.ws).Bind(2, e.pattern_id);
+    int rc = (*exists)->Step();
+    (*exists)->Reset();
+    if (rc == SQLITE_ROW) return {};  // merged away
+    if (rc != SQLITE_DONE) return Fail(StepError(c, rc, "find pattern"));
+    // The pattern's first committed issue: create its row with the engine state.
+    model::Pattern p;
+    p.id = e.pattern_id;
+    p.workspace_id = e.ws;
+    p.title = e.title;
+    p.fingerprint = e.fingerprint;
+    p.engine_cluster = e.cluster;
+    p.issue_count = e.new_issues;
+    p.status = model::StatusForCount(model::PatternStatus::kEmerging, p.issue_count);
+    p.first_seen_at = e.first_seen;
+    p.last_seen_at = e.last_seen;
+    p.created_at = p.updated_at = FromUnixMillis(now_ms);
+    std::string state;
+    if (auto it = clusters_.find({e.ws, e.cluster}); e.cluster != 0 && it != clusters_.end()) {
+      p.template_text = it->second.template_text;
+      state = std::move(it->second.state);
+      clusters_.erase(it);
+    }
+    if (p.template_text.empty()) p.template_text = p.title;
+    if (auto s = InsertPattern(c, p, state); !s) return s;
+    *row = std::move(p);
+    created = true;
+  }
+  auto ids = [&](JsonWriter& w) {
+    w.Key("issue_ids").BeginArray();
+    for (const auto& id : e.issue_ids) w.String(id);
+    w.EndArray();
+  };
+  if (created) return append(e.ws, "pattern.detected", PatternEventData(**row, ids));
+  if (e.new_issues == 0) return {};
+  return append(e.ws, "pattern.updated", PatternEventData(**row, [&](JsonWriter& w) {
+                  w.Field("reason", "issues_joined");
+                  w.Field("joined", e.new_issues);
+                  ids(w);
+                }));
+}
+
+Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const AppendEventFn& append) {
   long long now_ms = ToUnixMillis(now);
+  txn_now_ = now;
   for (Entry& e : entries_) {
-    auto up = c.Prepare(std::string("UPDATE patterns SET issue_count=issue_count+?1, "
-                                    "last_seen_at=MAX(last_seen_at, ?2), updated_at=?3, ") +
-                        kStatusAfterAdding + " WHERE workspace_id=?4 AND id=?5 RETURNING " +
-                        kPatternColumns);
-    if (!up) return Fail(up.error());
-    (*up)->Bind(1, e.new_issues).Bind(2, ToUnixMillis(e.last_seen)).Bind(3, now_ms);
-    (*up)->Bind(4, e.ws).Bind(5, e.pattern_id);
-    auto row = StepReturning(c, **up, "update pattern");
-    if (!row) return Fail(row.error());
-    bool created = false;
-    if (!*row) {
-      if (e.title.empty()) continue;  // a touch of a pattern that no longer exists
-      // The pattern's first committed issue: create its row with the engine state.
-      model::Pattern p;
-      p.id = e.pattern_id;
-      p.workspace_id = e.ws;
-      p.title = e.title;
-      p.fingerprint = e.fingerprint;
-      p.engine_cluster = e.cluster;
-      p.issue_count = e.new_issues;
-      p.status = model::StatusForCount(model::PatternStatus::kEmerging, p.issue_count);
-      p.first_seen_at = e.first_seen;
-      p.last_seen_at = e.last_seen;
-      p.created_at = p.updated_at = now;
-      std::string state;
-      if (auto it = clusters_.find({e.ws, e.cluster}); e.cluster != 0 && it != clusters_.end()) {
-        p.template_text = it->second.template_text;
-        state = std::move(it->second.state);
-        clusters_.erase(it);
-      }
-      if (p.template_text.empty()) p.template_text = p.title;
-      if (auto s = InsertPattern(c, p, state); !s) return s;
-      *row = std::move(p);
-      created = true;
-    }
+    std::string key = e.ws;
+    key.append(1, '\n').append(e.pattern_id);
+    // Facet rows are written at once (idempotent, and cached once known).
     for (const auto& [kind, value] : e.facets) {
-      std::string key = e.ws;
-      key.append(1, '\n').append(e.pattern_id).append(1, '\n').append(kind);
-      key.append(1, '\n').append(value);
-      if (known_facets_.count(key) != 0) continue;
+      std::string facet = key;
+      facet.append(1, '\n').append(kind).append(1, '\n').append(value);
+      if (known_facets_.count(facet) != 0) continue;
       if (auto s = InsertFacet(c, e.ws, e.pattern_id, kind.c_str(), value); !s) return s;
-      written_facets_.push_back(std::move(key));
+      written_facets_.push_back(std::move(facet));
     }
-    if (created) {
-      if (auto s = append(e.ws, "pattern.detected",
-                          PatternEventData(**row,
-                                           [&](JsonWriter& w) {
-                                             w.Key("issue_ids").BeginArray();
-                                             for (const auto& id : e.issue_ids) w.String(id);
-                                             w.EndArray();
-                                           }));
-          !s) {
-        return s;
-      }
-    } else if (e.new_issues > 0) {
-      if (auto s = append(e.ws, "pattern.updated",
-                          PatternEventData(**row,
-                                           [&](JsonWriter& w) {
-                                             w.Field("reason", "issues_joined");
-                                             w.Field("joined", e.new_issues);
-                                             w.Key("issue_ids").BeginArray();
-                                             for (const auto& id : e.issue_ids) w.String(id);
-                                             w.EndArray();
-                                           }));
-          !s) {
-        return s;
-      }
+    auto last = last_written_.find(key);
+    bool recent = last != last_written_.end() && now - last->second < kMinRowInterval;
+    if (recent && !write_all) {
+      Waiting w{e.ws, e.pattern_id, 0, {}, {}};
+      w.Add(e.new_issues, e.issue_ids, e.last_seen);
+      txn_deferred_.emplace_back(std::move(key), std::move(w));
+      continue;
     }
+    if (auto it = deferred_.find(key); it != deferred_.end()) {
+      // Issues that waited come first in the event, as they joined first.
+      Waiting all = it->second;
+      all.Add(e.new_issues, e.issue_ids, e.last_seen);
+      e.new_issues = all.new_issues;
+      e.issue_ids = std::move(all.issue_ids);
+      e.last_seen = all.last_seen;
+    }
+    if (auto s = WriteRow(c, e, now_ms, append); !s) return s;
+    txn_written_.push_back(std::move(key));
+  }
+  if (write_all) {
+    // Everything still waiting that this transaction did not touch.
+    std::unordered_set<std::string> done(txn_written_.begin(), txn_written_.end());
+    for (const auto& [key, w] : deferred_) {
+      if (done.count(key) != 0) continue;
+      Entry e;
+      e.ws = w.ws;
+      e.pattern_id = w.pattern_id;
+      e.new_issues = w.new_issues;
+      e.issue_ids = w.issue_ids;
+      e.last_seen = w.last_seen;
+      if (auto s = WriteRow(c, e, now_ms, append); !s) return s;
+      txn_written_.push_back(key);
+    }
+  }
+  // The flag is 1 exactly while committed issues wait for their pattern's row.
+  bool waiting_after = !txn_deferred_.empty();
+  if (!waiting_after && !deferred_.empty()) {
+    std::unordered_set<std::string> written(txn_written_.begin(), txn_written_.end());
+    waiting_after = std::any_of(deferred_.begin(), deferred_.end(),
+                                [&](const auto& kv) { return written.count(kv.first) == 0; });
+  }
+  if (waiting_after != stale_flag_) {
+    if (auto s = SetStaleFlag(c, waiting_after); !s) return s;
   }
   // Engine state of clusters whose rows already existed (a merged-away pattern's cluster
   // keeps learning in its own row).
-  for (const auto& [key, cs] : clusters_) {
+  for (const auto& [ckey, cs] : clusters_) {
     auto s = c.Prepare(
         "UPDATE patterns SET state=?1, template=?2 WHERE workspace_id=?3 AND engine_cluster=?4");
     if (!s) return Fail(s.error());
-    (*s)->Bind(1, cs.state).Bind(2, cs.template_text).Bind(3, key.first).Bind(4, key.second);
+    (*s)->Bind(1, cs.state).Bind(2, cs.template_text).Bind(3, ckey.first).Bind(4, ckey.second);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE) return Fail(StepError(c, rc, "pattern state"));
   }
   clear();
+  return {};
+}
+
+Status RecountPatternsIfStale(Conn& c, SystemTime now, const AppendEventFn& append) {
+  {
+    auto flag = c.Prepare("SELECT value FROM store_flags WHERE name='pattern_counts_stale'");
+    if (!flag) return Fail(flag.error());
+    int rc = (*flag)->Step();
+    bool stale = rc == SQLITE_ROW && (*flag)->Int(0) != 0;
+    (*flag)->Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail(StepError(c, rc, "store flag"));
+    if (!stale) return {};
+  }
+  struct Row {
+    std::string ws, id;
+    long long count = 0, last_seen = 0;
+  };
+  std::vector<Row> rows;
+  {
+    auto s = c.Prepare(
+        "SELECT workspace_id, id, issue_count, last_seen_at FROM patterns "
+        "WHERE merged_into IS NULL");
+    if (!s) return Fail(s.error());
+    int rc;
+    while ((rc = (*s)->Step()) == SQLITE_ROW) {
+      rows.push_back({(*s)->Text(0), (*s)->Text(1), (*s)->Int(2), (*s)->Int(3)});
+    }
+    (*s)->Reset();
+    if (rc != SQLITE_DONE) return Fail(StepError(c, rc, "list patterns"));
+  }
+  long long now_ms = ToUnixMillis(now);
+  for (const Row& r : rows) {
+    auto count = c.Prepare(
+        "SELECT COUNT(*), COALESCE(MAX(last_seen_at), 0) FROM issues WHERE "
+        "pattern_key=causeloop_key(?2) AND workspace_id=?1 AND pattern_id=?2");
+    if (!count) return Fail(count.error());
+    (*count)->Bind(1, r.ws).Bind(2, r.id);
+    if (int rc = (*count)->Step(); rc != SQLITE_ROW) return Fail(StepError(c, rc, "count"));
+    long long actual = (*count)->Int(0);
+    long long last_seen = (*count)->Int(1);
+    (*count)->Reset();
+    if (actual == r.count && last_seen <= r.last_seen) continue;
+    auto up = c.Prepare(std::string("UPDATE patterns SET issue_count=?1, "
+                                    "last_seen_at=MAX(last_seen_at, ?2), updated_at=?3, "
+                                    "status=CASE WHEN status IN ('emerging','active') THEN "
+                                    "CASE WHEN ?1 < 3 THEN 'emerging' ELSE 'active' END "
+                                    "ELSE status END WHERE workspace_id=?4 AND id=?5 RETURNING ") +
+                        kPatternColumns);
+    if (!up) return Fail(up.error());
+    (*up)->Bind(1, actual).Bind(2, last_seen).Bind(3, now_ms).Bind(4, r.ws).Bind(5, r.id);
+    auto row = StepReturning(c, **up, "recount pattern");
+    if (!row) return Fail(row.error());
+    if (!*row) continue;
+    long long joined = actual - r.count;
+    if (auto s = append(r.ws, "pattern.updated",
+                        PatternEventData(**row,
+                                         [&](JsonWriter& w) {
+                                           w.Field("reason", "recounted");
+                                           if (joined > 0) w.Field("joined", joined);
+                                         }));
+        !s) {
+      return s;
+    }
+  }
+  auto clear = c.Prepare("UPDATE store_flags SET value=0 WHERE name='pattern_counts_stale'");
+  if (!clear) return Fail(clear.error());
+  if (int rc = (*clear)->Step(); rc != SQLITE_DONE) return Fail(StepError(c, rc, "store flag"));
   return {};
 }
 

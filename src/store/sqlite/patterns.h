@@ -2,8 +2,10 @@
 // Pattern rows for the SQLite store: reads, list queries, and the per-transaction batch of
 // pattern changes that ingest accumulates and writes once before COMMIT.
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -36,22 +38,37 @@ using AppendEventFn =
 
 // Pattern changes made by one transaction, written together before it commits: one UPDATE
 // per touched pattern instead of one per issue.
+//
+// Under sustained load the counters go further: a pattern whose row was written less than
+// kMinRowInterval ago keeps its new issues (count, last_seen_at, the ids for the event) in
+// memory, and a later transaction writes them with one pattern.updated event. A flush with
+// `write_all` (the writer's queue is empty, or it is stopping) writes everything pending, so
+// without load nothing waits. New patterns, their pattern.detected event, facets and engine
+// state are always written at once. While anything waits, the flag row
+// store_flags.pattern_counts_stale is 1, so a crash is followed by a recount
+// (RecountPatterns).
 class PatternBatch {
  public:
+  static constexpr std::chrono::milliseconds kMinRowInterval{1000};
+
   // A new issue joined `choice.pattern_id`.
   void AddIssue(const std::string& ws, const PatternChoice& choice, const model::Issue& issue);
   // An issue of `pattern_id` occurred again (dedup): only last_seen_at moves.
   void Touch(const std::string& ws, const std::string& pattern_id, SystemTime at);
   [[nodiscard]] bool empty() const { return entries_.empty() && clusters_.empty(); }
-  // Forgets the queued changes (Flush does so itself).
+  // Committed changes still waiting to be written.
+  [[nodiscard]] bool has_deferred() const { return !deferred_.empty(); }
+  // Forgets the queued changes of the open transaction (Flush does so itself).
   void clear();
-  // After COMMIT: the facet rows the last Flush wrote exist from now on, so later flushes
-  // skip them (facet rows are never deleted). After ROLLBACK: they may not exist.
+  // After COMMIT: what the last Flush deferred now waits, what it wrote is done, and the
+  // facet rows it wrote exist from now on (facet rows are never deleted). After ROLLBACK:
+  // the transaction's changes are gone and everything that waited still waits.
   void Committed();
   void RolledBack();
-  // Writes every change and its events (pattern.detected for a new row, pattern.updated
-  // when issues joined). Leaves the batch empty.
-  Status Flush(Conn& c, SystemTime now, const AppendEventFn& append);
+  // Writes the transaction's changes that are due, and with `write_all` every waiting one,
+  // with their events (pattern.detected for a new row, pattern.updated when issues joined).
+  // Leaves the transaction's batch empty.
+  Status Flush(Conn& c, SystemTime now, bool write_all, const AppendEventFn& append);
 
  private:
   struct Entry {
@@ -67,7 +84,18 @@ class PatternBatch {
   struct ClusterState {
     std::string state, template_text;
   };
+  // Issues that joined a pattern in committed transactions, not yet in its row.
+  struct Waiting {
+    std::string ws, pattern_id;
+    long long new_issues = 0;
+    std::vector<std::string> issue_ids;
+    SystemTime last_seen{};
+    void Add(long long n, const std::vector<std::string>& ids, SystemTime seen);
+  };
   Entry& EntryFor(const std::string& ws, const std::string& pattern_id);
+  // UPDATE (or INSERT, for a new pattern) of one row, and its event.
+  Status WriteRow(Conn& c, Entry& e, long long now_ms, const AppendEventFn& append);
+  Status SetStaleFlag(Conn& c, bool stale);
 
   std::vector<Entry> entries_;
   std::unordered_map<std::string, size_t> index_;  // ws + '\n' + pattern id -> entry
@@ -77,7 +105,26 @@ class PatternBatch {
   std::unordered_set<std::string> known_facets_;
   std::vector<std::string> written_facets_;
   static constexpr size_t kMaxKnownFacets = size_t{1} << 17;  // ~15 MB at most
+
+  // Committed, waiting (key as index_), and what the open transaction adds to or takes
+  // from it.
+  std::unordered_map<std::string, Waiting> deferred_;
+  std::vector<std::pair<std::string, Waiting>> txn_deferred_;
+  std::vector<std::string> txn_written_;  // keys whose row the open transaction wrote
+  SystemTime txn_now_{};
+  // When each pattern's row was last written by a committed transaction (bounded like
+  // known_facets_; a forgotten pattern is simply due).
+  std::unordered_map<std::string, SystemTime> last_written_;
+  static constexpr size_t kMaxLastWritten = size_t{1} << 16;
+  bool stale_flag_ = false;       // committed value of store_flags.pattern_counts_stale
+  std::optional<bool> txn_flag_;  // written by the open transaction
 };
+
+// After an unclean stop with pattern counters waiting (store_flags.pattern_counts_stale = 1):
+// recounts every live pattern's issue_count and last_seen_at from its issues, appending a
+// pattern.updated event {"reason": "recounted"} for each row that changed, and clears the
+// flag. Runs in the caller's transaction.
+Status RecountPatternsIfStale(Conn& c, SystemTime now, const AppendEventFn& append);
 
 // Reads one pattern; kNotFound when missing or in another workspace.
 Result<model::Pattern> SelectPattern(Conn& c, const std::string& ws, const std::string& id);

@@ -6,7 +6,9 @@
 #include <filesystem>
 
 #include "core/ids.h"
+#include "core/time.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/patterns.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -38,13 +40,39 @@ class SqliteSchemaTest : public ::testing::Test {
     }
   }
 
-  void InsertIssue(Conn& c, const std::string& id, const char* pattern_sql) {
+  void InsertIssue(Conn& c, const std::string& id, const char* pattern_sql, long long last_seen = 0,
+                   bool keyed = false) {
     std::string sql =
         "INSERT INTO issues(id, workspace_id, source, external_id, title, severity, status, "
-        "pattern_id, first_seen_at, last_seen_at, created_at, updated_at) VALUES('" +
-        id + "', 'ws_1', 'jira', '" + id + "', 'disk full', 3, 'open', " + pattern_sql +
-        ", 0, 0, 0, 0)";
+        "pattern_id, first_seen_at, last_seen_at, created_at, updated_at" +
+        std::string(keyed ? ", pattern_key" : "") + ") VALUES('" + id + "', 'ws_1', 'jira', '" +
+        id + "', 'disk full', 3, 'open', " + pattern_sql + ", 0, " + std::to_string(last_seen) +
+        ", 0, 0" + (keyed ? std::string(", causeloop_key(") + pattern_sql + ")" : "") + ")";
     ASSERT_TRUE(c.Exec(sql.c_str()));
+  }
+
+  // A pattern row claiming one issue, and three issues that joined it.
+  void PatternWithUncountedIssues(Conn& c) {
+    model::Pattern p;
+    p.id = "pat_A";
+    p.workspace_id = "ws_1";
+    p.title = p.template_text = "disk full";
+    p.issue_count = 1;
+    p.status = model::PatternStatus::kEmerging;
+    p.first_seen_at = p.last_seen_at = p.created_at = p.updated_at = FromUnixMillis(1000);
+    ASSERT_TRUE(InsertPattern(c, p, ""));
+    for (int i = 0; i < 3; ++i) {
+      InsertIssue(c, "iss_" + std::to_string(i), "'pat_A'", 1000 + i * 1000, true);
+    }
+  }
+
+  long long Count(Conn& c, const std::string& sql) {
+    auto s = c.Prepare(sql);
+    EXPECT_TRUE(s);
+    if (!s || (*s)->Step() != SQLITE_ROW) return -1;
+    long long n = (*s)->Int(0);
+    (*s)->Reset();
+    return n;
   }
 
   FakeClock clock_{SystemTime(Millis(1'700'000'000'000))};
@@ -108,6 +136,47 @@ TEST_F(SqliteSchemaTest, IssuesOfAPatternAreFoundThroughTheIntegerKeyIndex) {
   std::string plan;
   while ((*s)->Step() == SQLITE_ROW) plan += (*s)->Text(3) + "\n";
   EXPECT_NE(plan.find("issues_pattern_key"), std::string::npos) << plan;
+}
+
+TEST_F(SqliteSchemaTest, AfterACrashWithCountersWaitingPatternsAreRecounted) {
+  { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    PatternWithUncountedIssues(**c);
+    // What the writer leaves behind when it dies with counters waiting.
+    ASSERT_TRUE((*c)->Exec("INSERT INTO store_flags VALUES('pattern_counts_stale', 1)"));
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store);
+  auto p = (*store)->GetPattern("ws_1", "pat_A");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->issue_count, 3);
+  EXPECT_EQ(p->status, model::PatternStatus::kActive);
+  EXPECT_EQ(p->last_seen_at, FromUnixMillis(3000));
+  auto events = (*store)->ListEvents("ws_1", 0, 100);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().type, "pattern.updated");
+  EXPECT_NE(events->front().data_json.find(R"("reason":"recounted","joined":2)"), std::string::npos)
+      << events->front().data_json;
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Count(**c, "SELECT value FROM store_flags WHERE name='pattern_counts_stale'"), 0);
+}
+
+TEST_F(SqliteSchemaTest, AfterACleanStopNothingIsRecounted) {
+  { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    PatternWithUncountedIssues(**c);
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store);
+  auto p = (*store)->GetPattern("ws_1", "pat_A");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->issue_count, 1) << "the stored count is trusted without the flag";
 }
 
 }  // namespace

@@ -334,6 +334,7 @@ class SqliteStore final : public Store {
     if (!conn) return Fail(conn.error());
     writer_conn_ = std::move(*conn);
     if (auto s = Migrate(); !s) return s;
+    RecountPatterns();
     for (int i = 0; i < options_.read_connections; ++i) {
       auto rc = Conn::Open(path_, options_.busy_timeout);
       if (!rc) return Fail(rc.error());
@@ -1315,8 +1316,22 @@ class SqliteStore final : public Store {
     for (;;) {
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return !queue_.empty() || st.stop_requested() || closed_; });
-        if (queue_.empty()) return;  // stopping and drained
+        auto ready = [&] { return !queue_.empty() || st.stop_requested() || closed_; };
+        if (pending_patterns_.has_deferred()) {
+          // Pattern counters wait for a transaction; without one coming, write them soon.
+          if (!cv_.wait_for(lock, sqlite::PatternBatch::kMinRowInterval, ready)) {
+            lock.unlock();
+            FlushWaitingPatterns();
+            continue;
+          }
+        } else {
+          cv_.wait(lock, ready);
+        }
+        if (queue_.empty()) {  // stopping and drained
+          lock.unlock();
+          if (pending_patterns_.has_deferred()) FlushWaitingPatterns();
+          return;
+        }
         size_t records = 0;
         while (!queue_.empty() && (batch.empty() || records + queue_.front().weight <=
                                                         options_.max_records_per_transaction)) {
@@ -1327,6 +1342,17 @@ class SqliteStore final : public Store {
       }
       RunBatch(batch);
       batch.clear();
+    }
+  }
+
+  // A transaction of its own for pattern counters that wait (see PatternBatch).
+  void FlushWaitingPatterns() {
+    std::optional<Error> error;
+    if (ApplyInTransaction({}, error) != TxOutcome::kCommitted) {
+      log::Error("writing waiting pattern counters failed",
+                 {{"error", error ? error->message : "unknown"}});
+    } else {
+      ++transactions_;
     }
   }
 
@@ -1346,9 +1372,15 @@ class SqliteStore final : public Store {
         return TxOutcome::kTaskFailed;
       }
     }
-    // Pattern rows touched by the whole group, once each.
+    // Pattern rows touched by the whole group, once each; counters of busy patterns may
+    // wait while more writes are queued (see PatternBatch).
+    bool write_all = false;
+    {
+      std::lock_guard lock(mu_);
+      write_all = queue_.empty() || closed_;
+    }
     Status flushed = pending_patterns_.Flush(
-        c, clock_.Now(),
+        c, clock_.Now(), write_all,
         [this, &c](const std::string& ws, const char* type, const std::string& data) {
           return AppendEvent(c, ws, type, data, clock_.Now());
         });
@@ -1452,6 +1484,29 @@ class SqliteStore final : public Store {
     if (!s) return;
     (*s)->Bind(1, ToUnixMillis(now - std::chrono::hours(24)));
     (*s)->Step();
+  }
+
+  // After an unclean stop with pattern counters waiting: recount them from the issues (see
+  // PatternBatch). Counters are derived data, so a failure is logged and start-up goes on.
+  void RecountPatterns() {
+    Conn& c = *writer_conn_;
+    if (auto s = c.Exec("BEGIN IMMEDIATE"); !s) {
+      log::Error("pattern recount failed", {{"error", s.error().message}});
+      return;
+    }
+    SystemTime now = clock_.Now();
+    Status s = sqlite::RecountPatternsIfStale(
+        c, now, [this, &c, now](const std::string& ws, const char* type, const std::string& data) {
+          return AppendEvent(c, ws, type, data, now);
+        });
+    if (s) s = c.Exec("COMMIT");
+    if (!s) {
+      (void)c.Exec("ROLLBACK");
+      last_seq_.clear();
+      log::Error("pattern recount failed", {{"error", s.error().message}});
+    }
+    committed_events_.clear();  // no observer yet; they read the event log
+    c.ResetUsed();
   }
 
   Status Migrate() {
