@@ -2,6 +2,14 @@
 
 namespace causeloop::model {
 
+std::optional<SystemTime> PreviousSecretExpiry(const std::vector<WebhookSecret>& secrets,
+                                               SystemTime now) {
+  if (secrets.size() > 1 && secrets[1].expires_at && SecretIsLive(secrets[1].expires_at, now)) {
+    return secrets[1].expires_at;
+  }
+  return std::nullopt;
+}
+
 const char* DeliveryStatusName(DeliveryStatus status) {
   switch (status) {
     case DeliveryStatus::kPending:

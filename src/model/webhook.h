@@ -16,6 +16,16 @@ struct WebhookSecret {
   std::optional<SystemTime> expires_at;  // set on the previous secret during a rotation
 };
 
+// Whether a secret (outbound or inbound) still signs and verifies at `now`: the current one
+// has no expiry, a previous one lives until the end of its grace period.
+inline bool SecretIsLive(const std::optional<SystemTime>& expires_at, SystemTime now) {
+  return !expires_at || *expires_at > now;
+}
+// When the previous secret (secrets are newest first) stops verifying, while it still does;
+// nullopt without a rotation in progress.
+std::optional<SystemTime> PreviousSecretExpiry(const std::vector<WebhookSecret>& secrets,
+                                               SystemTime now);
+
 struct WebhookEndpoint {
   std::string id;  // whe_…
   std::string workspace_id;

@@ -188,6 +188,8 @@ TEST_F(WebhooksE2ETest, DeliveriesVerifyWithTheStockLibraryIncludingDuringRotati
       << "the old secret must verify during the grace period";
   EXPECT_EQ(Verify(got[1], next).first, 0) << "the new secret must verify";
   EXPECT_NE(Verify(got[1], "whsec_" + std::string(43, 'A') + "=").first, 0);
+  EXPECT_FALSE(Json::Parse(rotated.body).Str("/previous_secret_expires_at").value_or("").empty())
+      << rotated.body;
 
   // The delivery log shows every attempt.
   Json deliveries = Json::Parse(http.Get("/v1/webhooks/" + id + "/deliveries").body);
@@ -204,6 +206,18 @@ TEST_F(WebhooksE2ETest, DeliveriesVerifyWithTheStockLibraryIncludingDuringRotati
   ASSERT_EQ(page2.Size("/data"), 1u) << page2.Raw("");
   EXPECT_NE(page2.Str("/data/0/id"), page1.Str("/data/0/id"));
   EXPECT_EQ(page2.Bool("/page/has_more"), false);
+
+  // Once the grace period is over the endpoint no longer shows a previous secret (as
+  // connectors do).
+  ASSERT_EQ(http.Post("/v1/webhooks/" + id + "/rotate-secret", R"({"grace_seconds":1})").status,
+            200);
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return Json::Parse(http.Get("/v1/webhooks/" + id).body)
+            .IsNull("/previous_secret_expires_at");
+      },
+      10s, 100ms))
+      << http.Get("/v1/webhooks/" + id).body;
 }
 
 TEST_F(WebhooksE2ETest, SsrfGuardRefusesPrivateTargetsUnlessAllowed) {

@@ -27,14 +27,6 @@ bool IsConnectorType(std::string_view type) {
 }
 
 // The expiry of the previous secret during a rotation's grace period, if one is running.
-std::optional<SystemTime> PreviousExpiry(const std::vector<model::WebhookSecret>& secrets,
-                                         SystemTime now) {
-  if (secrets.size() > 1 && secrets[1].expires_at && *secrets[1].expires_at > now) {
-    return secrets[1].expires_at;
-  }
-  return std::nullopt;
-}
-
 std::string EncodeConnector(ApiContext& ctx, const Request& req, const model::Connector& c,
                             const std::string& new_secret = {}) {
   SystemTime now = ctx.clock.Now();
@@ -49,7 +41,7 @@ std::string EncodeConnector(ApiContext& ctx, const Request& req, const model::Co
   } else {
     w.Key("receiver_url").Null();
   }
-  TimeOrNull(w, "previous_secret_expires_at", PreviousExpiry(c.inbound_secrets, now));
+  TimeOrNull(w, "previous_secret_expires_at", model::PreviousSecretExpiry(c.inbound_secrets, now));
   auto stats = ctx.store.GetReceiverStats(c.workspace_id, model::ConnectorReceiver(c.id), now);
   if (stats) {
     TimeOrNull(w, "last_delivery_at", stats->last_delivery_at);
@@ -286,7 +278,7 @@ std::string EncodeAlertSettings(ApiContext& ctx, const Request& req,
   SystemTime now = ctx.clock.Now();
   JsonWriter w;
   w.BeginObject().Field("has_secret", !s.secrets.empty());
-  TimeOrNull(w, "previous_expires_at", PreviousExpiry(s.secrets, now));
+  TimeOrNull(w, "previous_expires_at", model::PreviousSecretExpiry(s.secrets, now));
   w.Field("receiver_url_template",
           ReceiverBaseUrl(ctx, req) + "/v1/webhooks/" + s.workspace_id + "/{provider}");
   w.Key("providers").BeginObject();

@@ -46,7 +46,7 @@ std::vector<std::string> LiveSecrets(const ApiContext& ctx,
                                      SystemTime now) {
   std::vector<std::string> out;
   for (const auto& s : sealed) {
-    if (s.expires_at && *s.expires_at <= now) continue;
+    if (!model::SecretIsLive(s.expires_at, now)) continue;
     auto plain = auth::Open(ctx.connector_key, s.sealed);
     if (plain) {
       out.push_back(std::move(*plain));

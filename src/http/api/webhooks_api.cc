@@ -21,7 +21,8 @@ void WriteStringArray(JsonWriter& w, std::string_view key, const std::vector<std
   w.EndArray();
 }
 
-std::string EncodeEndpoint(const model::WebhookEndpoint& e, const std::string& secret = {}) {
+std::string EncodeEndpoint(const model::WebhookEndpoint& e, SystemTime now,
+                           const std::string& secret = {}) {
   JsonWriter w;
   w.BeginObject();
   w.Field("id", e.id).Field("url", e.url).Field("description", e.description);
@@ -29,9 +30,7 @@ std::string EncodeEndpoint(const model::WebhookEndpoint& e, const std::string& s
   WriteStringArray(w, "connector_ids", e.connector_ids);
   w.Field("enabled", e.enabled).FieldOrNull("disabled_reason", e.disabled_reason);
   TimeOrNull(w, "failing_since", e.failing_since);
-  std::optional<SystemTime> previous_expires;
-  if (e.secrets.size() > 1) previous_expires = e.secrets[1].expires_at;
-  TimeOrNull(w, "previous_secret_expires_at", previous_expires);
+  TimeOrNull(w, "previous_secret_expires_at", model::PreviousSecretExpiry(e.secrets, now));
   w.Field("created_at", FormatRfc3339(e.created_at));
   w.Field("updated_at", FormatRfc3339(e.updated_at));
   if (!secret.empty()) w.Field("signing_secret", secret);
@@ -156,10 +155,10 @@ Result<EndpointFields> DecodeEndpointFields(const ApiContext& ctx, const Request
   return f;
 }
 
-void RespondEndpoint(const Request& req, const Responder& respond, int status,
+void RespondEndpoint(ApiContext& ctx, const Request& req, const Responder& respond, int status,
                      Result<model::WebhookEndpoint> e, const std::string& secret = {}) {
   if (!e) return ReplyError(req, respond, e.error());
-  respond(JsonResponse(status, EncodeEndpoint(*e, secret)));
+  respond(JsonResponse(status, EncodeEndpoint(*e, ctx.clock.Now(), secret)));
 }
 
 Result<model::WebhookEndpoint> FindEndpoint(ApiContext& ctx, const Request& req) {
@@ -183,7 +182,7 @@ void CreateEndpoint(ApiContext& ctx, const Request& req, const Responder& respon
                                   [&ctx, &req, respond, secret](Result<model::WebhookEndpoint> r) {
                                     if (r && ctx.webhooks != nullptr)
                                       ctx.webhooks->EndpointsChanged(r->workspace_id);
-                                    RespondEndpoint(req, respond, 201, std::move(r), secret);
+                                    RespondEndpoint(ctx, req, respond, 201, std::move(r), secret);
                                   });
 }
 
@@ -192,7 +191,7 @@ auto Changed(ApiContext& ctx, const Request& req, const Responder& respond, int 
              const std::string& secret = {}) {
   return [&ctx, &req, respond, status, secret](Result<model::WebhookEndpoint> r) {
     if (r && ctx.webhooks != nullptr) ctx.webhooks->EndpointsChanged(r->workspace_id);
-    RespondEndpoint(req, respond, status, std::move(r), secret);
+    RespondEndpoint(ctx, req, respond, status, std::move(r), secret);
   };
 }
 
@@ -248,13 +247,14 @@ void ListWebhooks(ApiContext& ctx, const Request& req, const Responder& respond)
   if (!rows) return ReplyError(req, respond, rows.error());
   respond(JsonResponse(200, ListEnvelope(
                                 [&](JsonWriter& w) {
-                                  for (const auto& e : *rows) w.Raw(EncodeEndpoint(e));
+                                  SystemTime now = ctx.clock.Now();
+                                  for (const auto& e : *rows) w.Raw(EncodeEndpoint(e, now));
                                 },
                                 "", false, static_cast<long long>(rows->size()))));
 }
 
 void GetWebhook(ApiContext& ctx, const Request& req, const Responder& respond) {
-  RespondEndpoint(req, respond, 200, FindEndpoint(ctx, req));
+  RespondEndpoint(ctx, req, respond, 200, FindEndpoint(ctx, req));
 }
 
 void PatchWebhook(ApiContext& ctx, const Request& req, const Responder& respond) {

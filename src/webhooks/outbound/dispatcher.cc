@@ -309,7 +309,7 @@ Dispatcher::Attempt Dispatcher::PrepareAttempt(const model::WebhookDelivery& d, 
   }
   std::vector<std::string> live;
   for (const auto& [secret, expires] : endpoint->secrets) {
-    if (!expires || *expires > now) live.push_back(secret);
+    if (model::SecretIsLive(expires, now)) live.push_back(secret);
   }
   net::HttpRequest req;
   req.url = endpoint->row.url;
