@@ -18,8 +18,11 @@ namespace {
 class SqliteSchemaTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Each test's own directory: ctest runs these tests in parallel processes, and the seeded
+    // random_ and fixed clock would give them all the same name.
+    FastRandom unique;
     dir_ = std::filesystem::temp_directory_path() /
-           ("causeloop-schema-" + NewId("t_", clock_.Now(), random_));
+           ("causeloop-schema-" + NewId("t_", RealClock().Now(), unique));
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "causeloop.db").string();
   }
