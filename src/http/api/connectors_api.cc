@@ -26,7 +26,6 @@ bool IsConnectorType(std::string_view type) {
   return std::find(kConnectorTypes.begin(), kConnectorTypes.end(), type) != kConnectorTypes.end();
 }
 
-// The expiry of the previous secret during a rotation's grace period, if one is running.
 std::string EncodeConnector(ApiContext& ctx, const Request& req, const model::Connector& c,
                             const std::string& new_secret = {}) {
   SystemTime now = ctx.clock.Now();

@@ -35,6 +35,21 @@ Result<std::optional<model::Pattern>> StepReturning(Conn& c, Stmt& s, std::strin
   return std::optional<model::Pattern>{std::move(p)};
 }
 
+// Adds `delta` issues, last seen at `last_seen_ms`, to a live pattern's row (emerging/active
+// follow the count) and returns the row; nullopt when it is missing or merged away.
+Result<std::optional<model::Pattern>> AddIssuesToRow(Conn& c, const std::string& ws,
+                                                     const std::string& id, long long delta,
+                                                     long long last_seen_ms, long long now_ms) {
+  auto up = c.Prepare(std::string("UPDATE patterns SET issue_count=issue_count+?1, "
+                                  "last_seen_at=MAX(last_seen_at, ?2), updated_at=?3, ") +
+                      kStatusAfterAdding +
+                      " WHERE workspace_id=?4 AND id=?5 AND merged_into IS NULL RETURNING " +
+                      kPatternColumns);
+  if (!up) return Fail(up.error());
+  (*up)->Bind(1, delta).Bind(2, last_seen_ms).Bind(3, now_ms).Bind(4, ws).Bind(5, id);
+  return StepReturning(c, **up, "update pattern");
+}
+
 const char* SortColumn(PatternSort s) {
   switch (s) {
     case PatternSort::kLastSeenAt:
@@ -192,15 +207,7 @@ Status PatternBatch::SetStaleFlag(Conn& c, bool stale) {
 Status PatternBatch::WriteRow(Conn& c, Entry& e, long long now_ms, const AppendEventFn& append) {
   // A merged-away pattern's row stays as the merge left it: its issues (those waiting here
   // included) moved to the target, which counted them.
-  auto up = c.Prepare(std::string("UPDATE patterns SET issue_count=issue_count+?1, "
-                                  "last_seen_at=MAX(last_seen_at, ?2), updated_at=?3, ") +
-                      kStatusAfterAdding +
-                      " WHERE workspace_id=?4 AND id=?5 AND merged_into IS NULL RETURNING " +
-                      kPatternColumns);
-  if (!up) return Fail(up.error());
-  (*up)->Bind(1, e.new_issues).Bind(2, ToUnixMillis(e.last_seen)).Bind(3, now_ms);
-  (*up)->Bind(4, e.ws).Bind(5, e.pattern_id);
-  auto row = StepReturning(c, **up, "update pattern");
+  auto row = AddIssuesToRow(c, e.ws, e.pattern_id, e.new_issues, ToUnixMillis(e.last_seen), now_ms);
   if (!row) return Fail(row.error());
   bool created = false;
   if (!*row) {
@@ -252,6 +259,7 @@ Status PatternBatch::WriteRow(Conn& c, Entry& e, long long now_ms, const AppendE
 Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const AppendEventFn& append) {
   long long now_ms = ToUnixMillis(now);
   txn_now_ = now;
+  size_t waiting_written = 0;  // keys of deferred_ written by this transaction
   for (Entry& e : entries_) {
     std::string key = e.ws;
     key.append(1, '\n').append(e.pattern_id);
@@ -272,6 +280,7 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const Append
       continue;
     }
     if (auto it = deferred_.find(key); it != deferred_.end()) {
+      ++waiting_written;
       // Issues that waited come first in the event, as they joined first.
       Waiting all = it->second;
       all.Add(e.new_issues, e.issue_ids, e.last_seen);
@@ -283,27 +292,25 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const Append
     txn_written_.push_back(std::move(key));
   }
   if (write_all) {
-    // Everything still waiting that this transaction did not touch.
-    std::unordered_set<std::string> done(txn_written_.begin(), txn_written_.end());
+    // Everything still waiting that this transaction did not touch (with write_all, every
+    // entry it touched was written above).
     for (const auto& [key, w] : deferred_) {
-      if (done.count(key) != 0) continue;
+      if (index_.count(key) != 0) continue;
       Entry e;
       e.ws = w.ws;
       e.pattern_id = w.pattern_id;
       e.new_issues = w.new_issues;
       e.issue_ids = w.issue_ids;
       e.last_seen = w.last_seen;
+      ++waiting_written;
       if (auto s = WriteRow(c, e, now_ms, append); !s) return s;
       txn_written_.push_back(key);
     }
   }
-  // The flag is 1 exactly while committed issues wait for their pattern's row.
-  bool waiting_after = !txn_deferred_.empty();
-  if (!waiting_after && !deferred_.empty()) {
-    std::unordered_set<std::string> written(txn_written_.begin(), txn_written_.end());
-    waiting_after = std::any_of(deferred_.begin(), deferred_.end(),
-                                [&](const auto& kv) { return written.count(kv.first) == 0; });
-  }
+  // The flag is 1 exactly while committed issues wait for their pattern's row: something
+  // deferred now, or something that waited and was not written (each waiting key is written
+  // at most once per transaction).
+  bool waiting_after = !txn_deferred_.empty() || waiting_written < deferred_.size();
   if (waiting_after != stale_flag_) {
     if (auto s = SetStaleFlag(c, waiting_after); !s) return s;
   }
@@ -359,18 +366,11 @@ Status RecountPatternsIfStale(Conn& c, SystemTime now, const AppendEventFn& appe
     long long last_seen = (*count)->Int(1);
     (*count)->Reset();
     if (actual == r.count && last_seen <= r.last_seen) continue;
-    auto up = c.Prepare(std::string("UPDATE patterns SET issue_count=?1, "
-                                    "last_seen_at=MAX(last_seen_at, ?2), updated_at=?3, "
-                                    "status=CASE WHEN status IN ('emerging','active') THEN "
-                                    "CASE WHEN ?1 < 3 THEN 'emerging' ELSE 'active' END "
-                                    "ELSE status END WHERE workspace_id=?4 AND id=?5 RETURNING ") +
-                        kPatternColumns);
-    if (!up) return Fail(up.error());
-    (*up)->Bind(1, actual).Bind(2, last_seen).Bind(3, now_ms).Bind(4, r.ws).Bind(5, r.id);
-    auto row = StepReturning(c, **up, "recount pattern");
+    // Nothing else writes during start-up, so the difference is exact.
+    long long joined = actual - r.count;
+    auto row = AddIssuesToRow(c, r.ws, r.id, joined, last_seen, now_ms);
     if (!row) return Fail(row.error());
     if (!*row) continue;
-    long long joined = actual - r.count;
     if (auto s = append(r.ws, "pattern.updated",
                         PatternEventData(**row,
                                          [&](JsonWriter& w) {

@@ -136,9 +136,8 @@ Result<Records> WorkflowRunEvent(const ObjectView& root) {
                          normalize::internal::ParseTimestamp(*updated, "workflow_run.updated_at"));
     r.source_updated_at = t;
   }
-  if (auto url = run->StringOr("html_url"); url && normalize::internal::IsHttpUrl(*url)) {
-    r.external_url = std::string(*url);
-  }
+  // Finalize keeps it only if it is a followable link.
+  if (auto url = run->StringOr("html_url")) r.external_url = std::string(*url);
 
   if (action == Action::kResolve) {
     model::Resolution res;

@@ -31,7 +31,7 @@ Result<Records> IssueResource(const ObjectView& root, const ObjectView& data) {
   if (record->external_url.empty()) {
     if (auto obj = data.ObjectOr("issue")) {
       auto web = obj->StringOr("web_url");
-      if (web && normalize::internal::IsHttpUrl(*web)) record->external_url = std::string(*web);
+      if (web) record->external_url = std::string(*web);  // Finalize checks it
     }
   }
   CAUSELOOP_TRY_ASSIGN(out, Finish(std::move(*record), "sentry", a));
