@@ -291,6 +291,12 @@ class Store {
                                                         SystemTime now) = 0;
   virtual Result<PatternPage> ListPatterns(const std::string& workspace_id,
                                            const PatternQuery& query) = 0;
+  // Under load a pattern's issue_count and last_seen_at may wait in memory for a later
+  // transaction (SQLite: PatternBatch). Calls `then` once every issue committed before this
+  // call is counted in its pattern's row: at once when nothing waits, else after a commit
+  // that writes the waiting counters (then on the store's completion thread). Readers of
+  // pattern rows that must see their own writes settle first.
+  virtual void SettlePatternCounters(std::function<void()> then) = 0;
   virtual void PatchPattern(const std::string& workspace_id, const std::string& pattern_id,
                             PatternPatch patch, Callback<model::Pattern> done) = 0;
   // Moves the issue into `pattern_id` (a merged pattern resolves to the one it was merged

@@ -127,6 +127,13 @@ class StoreConformanceTest : public ::testing::Test {
     EXPECT_TRUE(store_->CreateOrganization(org, ws));
     return ws.id;
   }
+  // Returns once every committed issue is counted in its pattern's row.
+  void SettleCounters() {
+    std::promise<void> settled;
+    store_->SettlePatternCounters([&] { settled.set_value(); });
+    settled.get_future().get();
+  }
+
   std::vector<UpsertOutcome> Ingest(const std::string& ws, std::vector<model::IssueRecord> recs) {
     IngestJob job{NewId("ing_job_", clock_.Now(), random_),
                   ws,
@@ -699,7 +706,8 @@ TYPED_TEST(StoreConformanceTest, ARolledBackGroupAsksTheEngineToReload) {
   EXPECT_TRUE(bulk_done.get_future().get());
   for (int i = 0; i < 6; ++i) EXPECT_EQ(results[i].get(), i % 2 == 0) << i;
   EXPECT_GE(engine.reloads.load(), 1);
-  // Every committed issue's pattern exists and counts it.
+  // Every committed issue's pattern exists and counts it (once waiting counters are written).
+  this->SettleCounters();
   long long counted = 0;
   auto page = this->store_->ListPatterns(this->ws_, PatternQuery{});
   ASSERT_TRUE(page);
@@ -713,9 +721,11 @@ TYPED_TEST(StoreConformanceTest, ABusyPatternsCountersWaitWhileWritesAreQueued) 
   TitleAssigner engine;
   this->store_->SetPatternAssigner(&engine);
   // Forty requests of 500 issues of one pattern, queued behind a large write, need three
-  // transactions (at most 8192 records each): the first creates the pattern; the second,
-  // with more writes queued and the row written "just now" (the clock does not move), keeps
-  // its counters waiting; the last, with the queue empty, writes them all at once.
+  // transactions (at most 8192 records each): the first creates the pattern; the others,
+  // busy (more writes queued, or many requests per transaction) and with the row written
+  // "just now" (the clock does not move), keep their counters waiting, and one later
+  // transaction writes them all at once: when the writer has been idle for a moment, or when
+  // a reader settles the counters, whichever comes first.
   auto job = [this](long long n) {
     return IngestJob{NewId("ing_job_", this->clock_.Now(), this->random_),
                      this->ws_,
@@ -749,6 +759,7 @@ TYPED_TEST(StoreConformanceTest, ABusyPatternsCountersWaitWhileWritesAreQueued) 
     ASSERT_TRUE(r) << r.error().message;
     if (r->front().title == "x") pattern_id = r->front().pattern_id;
   }
+  this->SettleCounters();
   auto p = this->store_->GetPattern(this->ws_, pattern_id);
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ(p->issue_count, 20000);
@@ -778,6 +789,55 @@ TYPED_TEST(StoreConformanceTest, ABusyPatternsCountersWaitWhileWritesAreQueued) 
   }
   EXPECT_EQ(detected + joined, 20000);
   EXPECT_EQ(updates, 1) << "a pattern.updated per transaction would make 2";
+}
+
+TYPED_TEST(StoreConformanceTest, WaitingCountersAreWrittenOnceTheWriterIsIdle) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  // Twenty requests queued behind a large write: the later ones are committed while the
+  // writer is busy, so their pattern's counters wait. Nobody settles them here; the writer
+  // writes them by itself once nothing more arrives.
+  std::vector<std::future<bool>> done;
+  auto submit = [&](std::vector<model::IssueRecord> recs) {
+    auto p = std::make_shared<std::promise<bool>>();
+    done.push_back(p->get_future());
+    auto n = static_cast<long long>(recs.size());
+    this->store_->Ingest(this->ws_, std::move(recs),
+                         IngestJob{NewId("ing_job_", this->clock_.Now(), this->random_),
+                                   this->ws_,
+                                   "completed",
+                                   n,
+                                   0,
+                                   this->clock_.Now(),
+                                   {}},
+                         [p](auto r) { p->set_value(r.has_value()); });
+  };
+  std::vector<model::IssueRecord> bulk;
+  for (int i = 0; i < 8000; ++i) bulk.push_back(Rec("datadog", "b" + std::to_string(i), "bulk"));
+  submit(std::move(bulk));
+  for (int r = 0; r < 20; ++r) {
+    std::vector<model::IssueRecord> recs;
+    for (int i = 0; i < 500; ++i) {
+      recs.push_back(Rec("sentry", "y" + std::to_string(r * 500 + i), "y"));
+    }
+    submit(std::move(recs));
+  }
+  for (auto& f : done) ASSERT_TRUE(f.get());
+  auto page = this->store_->ListPatterns(this->ws_, PatternQuery{});
+  ASSERT_TRUE(page);
+  std::string pattern_id;
+  for (const auto& p : page->items) {
+    if (p.title == "y") pattern_id = p.id;
+  }
+  ASSERT_FALSE(pattern_id.empty());
+  long long count = 0;
+  for (int i = 0; i < 500 && count != 10000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto p = this->store_->GetPattern(this->ws_, pattern_id);
+    ASSERT_TRUE(p) << p.error().message;
+    count = p->issue_count;
+  }
+  EXPECT_EQ(count, 10000);
 }
 
 TYPED_TEST(StoreConformanceTest, PatternDetailListsServicesSourcesAndADailyHistogram) {

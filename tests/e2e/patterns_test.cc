@@ -2,6 +2,7 @@
 // manual corrections respected by later issues, restart and concurrency consistency,
 // similar issues and explanations.
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -231,6 +232,40 @@ TEST_F(PatternsTest, ConcurrentIdenticalNewFailuresMakeOnePattern) {
   Json list = GetJson(http, "/v1/patterns?q=" + marker);
   EXPECT_EQ(list.Int("/page/total"), 1) << list.Raw("");
   EXPECT_EQ(list.Int("/data/0/issue_count"), kThreads);
+}
+
+TEST_F(PatternsTest, ReadsCountEveryAcknowledgedIssueWhileTheWriterIsBusy) {
+  // Eight senders keep the single writer busy, so the pattern's counters wait in memory
+  // between its row writes; a read right after the last answer still counts every issue.
+  Http http = FreshWorkspace();
+  const std::string marker = "qv" + std::to_string(::getpid());
+  constexpr int kSenders = 8, kBatches = 6, kRecords = 250;
+  std::vector<std::thread> senders;
+  std::atomic<int> accepted{0};
+  for (int t = 0; t < kSenders; ++t) {
+    senders.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::string body = R"({"records":[)";
+        for (int i = 0; i < kRecords; ++i) {
+          if (i > 0) body += ',';
+          body += R"({"title":"Ledger )" + marker + " lock wait timeout on shard " +
+                  std::to_string(t * 1000 + b * kRecords + i) + R"(","external_id":")" +
+                  UniqueSuffix() + "\"}";
+        }
+        body += "]}";
+        HttpResponse r = http.Post("/v1/ingest/batch", body);
+        if (HasStatus(r, 202)) accepted += Json::Parse(r.body).Int("/accepted").value_or(0);
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  ASSERT_EQ(accepted.load(), kSenders * kBatches * kRecords);
+  Json list = GetJson(http, "/v1/patterns?q=" + marker);
+  ASSERT_EQ(list.Int("/page/total"), 1) << list.Raw("");
+  EXPECT_EQ(list.Int("/data/0/issue_count"), kSenders * kBatches * kRecords);
+  std::string id = list.Str("/data/0/id").value_or("");
+  EXPECT_EQ(GetJson(http, "/v1/patterns/" + id).Int("/issue_count"),
+            kSenders * kBatches * kRecords);
 }
 
 TEST_F(PatternsTest, PatternEventsAreInTheLog) {

@@ -109,9 +109,15 @@ Result<std::string> PatternIdField(const Request& req, std::string_view key) {
   return *id;
 }
 
-}  // namespace
+// Counters that wait in memory under load are written first, so a reader counts every issue
+// acknowledged before its request (see Store::SettlePatternCounters). The request stays valid
+// until `respond` is called.
+void AfterCountersSettle(ApiContext& ctx, const Request& req, const Responder& respond,
+                         void (*read)(ApiContext&, const Request&, const Responder&)) {
+  ctx.store.SettlePatternCounters([&ctx, &req, respond, read] { read(ctx, req, respond); });
+}
 
-void ListPatterns(ApiContext& ctx, const Request& req, const Responder& respond) {
+void ListPatternsNow(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto q = DecodeQuery(ctx, req);
   if (!q) return ReplyError(req, respond, q.error());
   auto page = ctx.store.ListPatterns(Who(req).workspace_id, *q);
@@ -133,7 +139,7 @@ void ListPatterns(ApiContext& ctx, const Request& req, const Responder& respond)
                                 next, page->has_more, page->total)));
 }
 
-void GetPattern(ApiContext& ctx, const Request& req, const Responder& respond) {
+void GetPatternNow(ApiContext& ctx, const Request& req, const Responder& respond) {
   const std::string& ws = Who(req).workspace_id;
   std::string id(req.Param("id"));
   auto p = ctx.store.GetPattern(ws, id);
@@ -170,6 +176,16 @@ void GetPattern(ApiContext& ctx, const Request& req, const Responder& respond) {
   w.Key("top_recommendation").Null();
   w.EndObject();
   respond(JsonResponse(200, w.Take()));
+}
+
+}  // namespace
+
+void ListPatterns(ApiContext& ctx, const Request& req, const Responder& respond) {
+  AfterCountersSettle(ctx, req, respond, ListPatternsNow);
+}
+
+void GetPattern(ApiContext& ctx, const Request& req, const Responder& respond) {
+  AfterCountersSettle(ctx, req, respond, GetPatternNow);
 }
 
 void PatchPattern(ApiContext& ctx, const Request& req, const Responder& respond) {

@@ -42,14 +42,17 @@ using AppendEventFn =
 // Under sustained load the counters go further: a pattern whose row was written less than
 // kMinRowInterval ago keeps its new issues (count, last_seen_at, the ids for the event) in
 // memory, and a later transaction writes them with one pattern.updated event. A flush with
-// `write_all` (the writer's queue is empty, or it is stopping) writes everything pending, so
-// without load nothing waits. New patterns, their pattern.detected event, facets and engine
-// state are always written at once. While anything waits, the flag row
+// `write_all` (the writer is not busy, has been idle for kIdleFlush, a reader asked to
+// settle, or it is stopping) writes everything pending, so without load nothing waits. New
+// patterns, their pattern.detected event, facets and engine state are always written at
+// once. While anything waits, the flag row
 // store_flags.pattern_counts_stale is 1, so a crash is followed by a recount
 // (RecountPatterns).
 class PatternBatch {
  public:
   static constexpr std::chrono::milliseconds kMinRowInterval{1000};
+  // How long the writer stays idle before it writes the counters that wait.
+  static constexpr std::chrono::milliseconds kIdleFlush{20};
 
   // A new issue joined `choice.pattern_id`.
   void AddIssue(const std::string& ws, const PatternChoice& choice, const model::Issue& issue);

@@ -1036,6 +1036,20 @@ class SqliteStore final : public Store {
         [&](Conn& c) -> Result<PatternPage> { return sqlite::SelectPatterns(c, ws, q); });
   }
 
+  void SettlePatternCounters(std::function<void()> then) override {
+    if (!counters_waiting_.load()) {
+      then();
+      return;
+    }
+    Submit<bool>(
+        0,
+        [this](Conn&) -> Result<bool> {
+          force_counters_ = true;
+          return true;
+        },
+        [then = std::move(then)](const Result<bool>&) { then(); });
+  }
+
   void PatchPattern(const std::string& ws, const std::string& id, PatternPatch patch,
                     Callback<model::Pattern> done) override {
     auto p = std::make_shared<PatternPatch>(std::move(patch));
@@ -1317,9 +1331,13 @@ class SqliteStore final : public Store {
       {
         std::unique_lock lock(mu_);
         auto ready = [&] { return !queue_.empty() || st.stop_requested() || closed_; };
+        // Busy: writes queued up while the last transaction ran, or recent transactions
+        // each carried several writers' requests (then the queue is often empty only for
+        // the moment the last commit's responses take to come back as new requests).
+        busy_ = !queue_.empty() || recent_tasks_ >= kBusyTasks;
         if (pending_patterns_.has_deferred()) {
-          // Pattern counters wait for a transaction; without one coming, write them soon.
-          if (!cv_.wait_for(lock, sqlite::PatternBatch::kMinRowInterval, ready)) {
+          // Pattern counters wait for a transaction; once the writer is idle, write them.
+          if (!cv_.wait_for(lock, sqlite::PatternBatch::kIdleFlush, ready)) {
             lock.unlock();
             FlushWaitingPatterns();
             continue;
@@ -1340,6 +1358,8 @@ class SqliteStore final : public Store {
           queue_.pop_front();
         }
       }
+      // A slowly decaying maximum, so one small batch does not end a busy spell.
+      recent_tasks_ = std::max(batch.size(), recent_tasks_ * 7 / 8);
       RunBatch(batch);
       batch.clear();
     }
@@ -1348,6 +1368,7 @@ class SqliteStore final : public Store {
   // A transaction of its own for pattern counters that wait (see PatternBatch).
   void FlushWaitingPatterns() {
     std::optional<Error> error;
+    force_counters_ = true;
     if (ApplyInTransaction({}, error) != TxOutcome::kCommitted) {
       log::Error("writing waiting pattern counters failed",
                  {{"error", error ? error->message : "unknown"}});
@@ -1374,10 +1395,11 @@ class SqliteStore final : public Store {
     }
     // Pattern rows touched by the whole group, once each; counters of busy patterns may
     // wait while more writes are queued (see PatternBatch).
-    bool write_all = false;
+    bool write_all = !busy_ || force_counters_;
+    force_counters_ = false;
     {
       std::lock_guard lock(mu_);
-      write_all = queue_.empty() || closed_;
+      write_all = write_all || closed_;
     }
     Status flushed = pending_patterns_.Flush(
         c, clock_.Now(), write_all,
@@ -1399,6 +1421,9 @@ class SqliteStore final : public Store {
     c.ResetUsed();
     engine_workspaces_.clear();
     pending_patterns_.Committed();
+    // Before any of this transaction's requests is answered: a reader that settles after
+    // an answer finds its issues waiting.
+    counters_waiting_ = pending_patterns_.has_deferred();
     if (!committed_events_.empty()) {
       std::lock_guard lock(observers_mu_);
       for (CommitObserver* o : observers_) o->OnCommitted(committed_events_);
@@ -2053,6 +2078,16 @@ class SqliteStore final : public Store {
   PatternAssigner* assigner_ = nullptr;
   sqlite::PatternBatch pending_patterns_;
   std::set<std::string> engine_workspaces_;
+  // Pattern counters may wait (see PatternBatch) only while the writer is busy: set before
+  // each transaction from the queue and `recent_tasks_`, requests per transaction lately
+  // (writer thread).
+  bool busy_ = false;
+  size_t recent_tasks_ = 0;
+  static constexpr size_t kBusyTasks = 4;
+  // The next flush writes every waiting counter (writer thread; see SettlePatternCounters).
+  bool force_counters_ = false;
+  // Committed issues wait for their pattern's counters (set after each commit).
+  std::atomic<bool> counters_waiting_{false};
   SystemTime last_prune_{};
   // Delivery ids are kept well past the 72 hours the contract promises; the pruning batch
   // bounds the extra work one ingest takes on.
