@@ -6,7 +6,9 @@
 
 namespace causeloop::http::api {
 
-void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond) {
+namespace {
+
+void ListEventsNow(ApiContext& ctx, const Request& req, const Responder& respond) {
   long long after = 0;
   if (auto v = req.Query("after")) {
     auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), after);
@@ -39,6 +41,13 @@ void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond) {
                                   for (const auto& e : *events) w.Raw(model::EncodeEvent(e));
                                 },
                                 next, has_more, *last)));
+}
+
+}  // namespace
+
+void ListEvents(ApiContext& ctx, const Request& req, const Responder& respond) {
+  // The pattern.updated events of issues whose counters wait are written first.
+  AfterCountersSettle(ctx, req, respond, ListEventsNow);
 }
 
 }  // namespace causeloop::http::api

@@ -6,6 +6,14 @@
 
 namespace causeloop::http::api {
 
+using ReadHandler = void (*)(ApiContext&, const Request&, const Responder&);
+// Runs `read` once pattern counters that wait in memory under load are written
+// (Store::SettlePatternCounters): at once when nothing waits, else after one commit, on the
+// store's completion thread. So a reader of patterns or of the event log finds every issue
+// acknowledged before its request counted. The request stays valid until `respond` runs.
+void AfterCountersSettle(ApiContext& ctx, const Request& req, const Responder& respond,
+                         ReadHandler read);
+
 void GetHealth(ApiContext& ctx, const Request& req, const Responder& respond);
 void GetReady(ApiContext& ctx, const Request& req, const Responder& respond);
 void GetMetrics(ApiContext& ctx, const Request& req, const Responder& respond);

@@ -109,14 +109,6 @@ Result<std::string> PatternIdField(const Request& req, std::string_view key) {
   return *id;
 }
 
-// Counters that wait in memory under load are written first, so a reader counts every issue
-// acknowledged before its request (see Store::SettlePatternCounters). The request stays valid
-// until `respond` is called.
-void AfterCountersSettle(ApiContext& ctx, const Request& req, const Responder& respond,
-                         void (*read)(ApiContext&, const Request&, const Responder&)) {
-  ctx.store.SettlePatternCounters([&ctx, &req, respond, read] { read(ctx, req, respond); });
-}
-
 void ListPatternsNow(ApiContext& ctx, const Request& req, const Responder& respond) {
   auto q = DecodeQuery(ctx, req);
   if (!q) return ReplyError(req, respond, q.error());
@@ -179,6 +171,11 @@ void GetPatternNow(ApiContext& ctx, const Request& req, const Responder& respond
 }
 
 }  // namespace
+
+void AfterCountersSettle(ApiContext& ctx, const Request& req, const Responder& respond,
+                         ReadHandler read) {
+  ctx.store.SettlePatternCounters([&ctx, &req, respond, read] { read(ctx, req, respond); });
+}
 
 void ListPatterns(ApiContext& ctx, const Request& req, const Responder& respond) {
   AfterCountersSettle(ctx, req, respond, ListPatternsNow);

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include "store/sqlite/wal_vfs.h"
+
 namespace causeloop::store::sqlite {
 
 int64_t PatternKey(std::string_view pattern_id) {
@@ -30,10 +32,13 @@ void PatternKeyFunction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv
 }  // namespace
 
 Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
-                                         std::chrono::milliseconds busy_timeout) {
+                                         std::chrono::milliseconds busy_timeout,
+                                         bool batch_wal_writes) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // WalBatchingVfs needs every commit to sync the WAL: synchronous=FULL, set below.
+  const char* vfs = batch_wal_writes ? WalBatchingVfs() : nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);

@@ -81,8 +81,10 @@ class Stmt {
 class Conn {
  public:
   // Opens (creating when allowed) the database file and applies the connection pragmas.
+  // `batch_wal_writes`: append to the WAL through WalBatchingVfs (one write per commit).
   static Result<std::unique_ptr<Conn>> Open(const std::string& path,
-                                            std::chrono::milliseconds busy_timeout);
+                                            std::chrono::milliseconds busy_timeout,
+                                            bool batch_wal_writes = false);
   ~Conn();
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;

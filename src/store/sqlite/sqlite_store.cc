@@ -330,7 +330,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { Close(); }
 
   Status Init() {
-    auto conn = Conn::Open(path_, options_.busy_timeout);
+    auto conn = Conn::Open(path_, options_.busy_timeout, /*batch_wal_writes=*/true);
     if (!conn) return Fail(conn.error());
     writer_conn_ = std::move(*conn);
     if (auto s = Migrate(); !s) return s;
