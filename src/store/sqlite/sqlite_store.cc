@@ -1331,10 +1331,6 @@ class SqliteStore final : public Store {
       {
         std::unique_lock lock(mu_);
         auto ready = [&] { return !queue_.empty() || st.stop_requested() || closed_; };
-        // Busy: writes queued up while the last transaction ran, or recent transactions
-        // each carried several writers' requests (then the queue is often empty only for
-        // the moment the last commit's responses take to come back as new requests).
-        busy_ = !queue_.empty() || recent_tasks_ >= kBusyTasks;
         if (pending_patterns_.has_deferred()) {
           // Pattern counters wait for a transaction; once the writer is idle, write them.
           if (!cv_.wait_for(lock, sqlite::PatternBatch::kIdleFlush, ready)) {
@@ -1394,12 +1390,16 @@ class SqliteStore final : public Store {
       }
     }
     // Pattern rows touched by the whole group, once each; counters of busy patterns may
-    // wait while more writes are queued (see PatternBatch).
-    bool write_all = !busy_ || force_counters_;
+    // wait while the writer is busy (see PatternBatch): writes are queued behind this
+    // transaction, or recent transactions each carried several writers' requests (then the
+    // queue is often empty just when the last answers are on their way back as new
+    // requests). Judged before COMMIT, so a lone client's next request, sent after its
+    // answer, never makes the writer look busy.
+    bool write_all = force_counters_;
     force_counters_ = false;
     {
       std::lock_guard lock(mu_);
-      write_all = write_all || closed_;
+      write_all = write_all || closed_ || (queue_.empty() && recent_tasks_ < kBusyTasks);
     }
     Status flushed = pending_patterns_.Flush(
         c, clock_.Now(), write_all,
@@ -2078,10 +2078,8 @@ class SqliteStore final : public Store {
   PatternAssigner* assigner_ = nullptr;
   sqlite::PatternBatch pending_patterns_;
   std::set<std::string> engine_workspaces_;
-  // Pattern counters may wait (see PatternBatch) only while the writer is busy: set before
-  // each transaction from the queue and `recent_tasks_`, requests per transaction lately
-  // (writer thread).
-  bool busy_ = false;
+  // Requests per transaction lately, a slowly decaying maximum (writer thread): with the
+  // queue, whether the writer is busy and pattern counters may wait (ApplyInTransaction).
   size_t recent_tasks_ = 0;
   static constexpr size_t kBusyTasks = 4;
   // The next flush writes every waiting counter (writer thread; see SettlePatternCounters).
