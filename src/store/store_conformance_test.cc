@@ -134,14 +134,13 @@ class StoreConformanceTest : public ::testing::Test {
     settled.get_future().get();
   }
 
+  // The job row of an ingest of `records` records into `ws`, all accepted.
+  IngestJob CompletedJob(const std::string& ws, long long records) {
+    return IngestJob{
+        NewId("ing_job_", clock_.Now(), random_), ws, "completed", records, 0, clock_.Now(), {}};
+  }
   std::vector<UpsertOutcome> Ingest(const std::string& ws, std::vector<model::IssueRecord> recs) {
-    IngestJob job{NewId("ing_job_", clock_.Now(), random_),
-                  ws,
-                  "completed",
-                  static_cast<long long>(recs.size()),
-                  0,
-                  clock_.Now(),
-                  {}};
+    IngestJob job = CompletedJob(ws, static_cast<long long>(recs.size()));
     auto r = Wait<std::vector<UpsertOutcome>>(
         [&](auto cb) { store_->Ingest(ws, std::move(recs), job, cb); });
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
@@ -151,15 +150,9 @@ class StoreConformanceTest : public ::testing::Test {
   Result<std::vector<UpsertOutcome>> Deliver(const std::string& ws, const std::string& receiver,
                                              const std::string& delivery_id,
                                              std::vector<model::IssueRecord> recs) {
-    IngestJob job{NewId("ing_job_", clock_.Now(), random_),
-                  ws,
-                  "completed",
-                  static_cast<long long>(recs.size()),
-                  0,
-                  clock_.Now(),
-                  {},
-                  receiver,
-                  delivery_id};
+    IngestJob job = CompletedJob(ws, static_cast<long long>(recs.size()));
+    job.delivery_receiver = receiver;
+    job.delivery_id = delivery_id;
     return Wait<std::vector<UpsertOutcome>>(
         [&](auto cb) { store_->Ingest(ws, std::move(recs), job, cb); });
   }
@@ -686,14 +679,7 @@ TYPED_TEST(StoreConformanceTest, ARolledBackGroupAsksTheEngineToReload) {
   std::vector<model::IssueRecord> bulk;
   for (int i = 0; i < 2000; ++i) bulk.push_back(Rec("datadog", "b" + std::to_string(i), "bulk"));
   std::promise<bool> bulk_done;
-  this->store_->Ingest(this->ws_, std::move(bulk),
-                       IngestJob{NewId("ing_job_", this->clock_.Now(), this->random_),
-                                 this->ws_,
-                                 "completed",
-                                 2000,
-                                 0,
-                                 this->clock_.Now(),
-                                 {}},
+  this->store_->Ingest(this->ws_, std::move(bulk), this->CompletedJob(this->ws_, 2000),
                        [&](auto r) { bulk_done.set_value(r.has_value()); });
   std::vector<std::future<bool>> results;
   for (int i = 0; i < 6; ++i) {
@@ -726,15 +712,6 @@ TYPED_TEST(StoreConformanceTest, ABusyPatternsCountersWaitWhileWritesAreQueued) 
   // "just now" (the clock does not move), keep their counters waiting, and one later
   // transaction writes them all at once: when the writer has been idle for a moment, or when
   // a reader settles the counters, whichever comes first.
-  auto job = [this](long long n) {
-    return IngestJob{NewId("ing_job_", this->clock_.Now(), this->random_),
-                     this->ws_,
-                     "completed",
-                     n,
-                     0,
-                     this->clock_.Now(),
-                     {}};
-  };
   std::vector<model::IssueRecord> bulk;
   for (int i = 0; i < 8000; ++i) bulk.push_back(Rec("datadog", "b" + std::to_string(i), "bulk"));
   std::vector<std::vector<model::IssueRecord>> requests(40);
@@ -748,7 +725,7 @@ TYPED_TEST(StoreConformanceTest, ABusyPatternsCountersWaitWhileWritesAreQueued) 
     auto p = std::make_shared<std::promise<Result<std::vector<UpsertOutcome>>>>();
     done.push_back(p->get_future());
     long long n = static_cast<long long>(recs.size());
-    this->store_->Ingest(this->ws_, std::move(recs), job(n),
+    this->store_->Ingest(this->ws_, std::move(recs), this->CompletedJob(this->ws_, n),
                          [p](auto r) { p->set_value(std::move(r)); });
   };
   submit(std::move(bulk));
@@ -802,14 +779,7 @@ TYPED_TEST(StoreConformanceTest, WaitingCountersAreWrittenOnceTheWriterIsIdle) {
     auto p = std::make_shared<std::promise<bool>>();
     done.push_back(p->get_future());
     auto n = static_cast<long long>(recs.size());
-    this->store_->Ingest(this->ws_, std::move(recs),
-                         IngestJob{NewId("ing_job_", this->clock_.Now(), this->random_),
-                                   this->ws_,
-                                   "completed",
-                                   n,
-                                   0,
-                                   this->clock_.Now(),
-                                   {}},
+    this->store_->Ingest(this->ws_, std::move(recs), this->CompletedJob(this->ws_, n),
                          [p](auto r) { p->set_value(r.has_value()); });
   };
   std::vector<model::IssueRecord> bulk;

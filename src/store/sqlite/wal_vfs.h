@@ -10,8 +10,9 @@ namespace causeloop::store::sqlite {
 // a commit of 150 pages costs 300 system calls before its fsync, a fifth of the writer's
 // time in small group commits. This VFS wraps the platform default and, for WAL files only,
 // keeps contiguous appended writes in a buffer (up to kWalBufferBytes) and hands them to the
-// file in one write before any other operation on that file: xSync above all, and xRead,
-// xTruncate, xFileSize, xFileControl, xLock/xUnlock and xClose. Every other file (database,
+// file in as few writes as it can (64 KiB each) before any other operation on that file:
+// xSync above all, and xRead, xTruncate, xFileSize, xFileControl, xLock/xUnlock, xFetch and
+// xClose. Every other file (database,
 // journal, shared memory) is the default VFS's own, untouched.
 //
 // Correct only for connections whose every commit syncs the WAL (PRAGMA synchronous=FULL or
@@ -23,8 +24,8 @@ namespace causeloop::store::sqlite {
 // case callers open with the default VFS.
 const char* WalBatchingVfs();
 
-// Writes handed to WAL files by WalBatchingVfs connections, and SQLite's own WAL writes
-// behind them, since start (for tests and /metrics).
+// Since start: the writes SQLite handed to WAL files opened through WalBatchingVfs, and the
+// writes those became (for tests).
 struct WalVfsStats {
   int64_t sqlite_writes = 0;
   int64_t file_writes = 0;
