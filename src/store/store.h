@@ -185,6 +185,7 @@ struct StoreStats {
   long long write_queue_depth = 0;  // records waiting for the writer
   long long transactions = 0;       // committed group transactions
   long long records_committed = 0;  // records (issues) written
+  long long wal_restarts = 0;       // times the write-ahead log started over (SQLite)
 };
 
 // One delivery attempt's outcome, written by RecordAttempt.
@@ -424,6 +425,9 @@ struct StoreOptions {
   int read_connections = 4;
   // How long a writer waits on a lock held by another process (e.g. `admin bootstrap`).
   std::chrono::milliseconds busy_timeout{5000};
+  // WAL frames (pages) waiting to be copied back into the database that wake the
+  // checkpointer (SQLite); 4000 frames of 4 KiB is ~16 MiB.
+  int checkpoint_pages = 4000;
 };
 
 }  // namespace causeloop::store

@@ -24,6 +24,8 @@ void GetMetrics(ApiContext& ctx, const Request&, const Responder& respond) {
       .Set(static_cast<double>(s.transactions));
   ctx.metrics.Gauge("causeloop_store_records_committed", "Records committed by the writer")
       .Set(static_cast<double>(s.records_committed));
+  ctx.metrics.Gauge("causeloop_store_wal_restarts", "Times the write-ahead log started over")
+      .Set(static_cast<double>(s.wal_restarts));
   Response r;
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4";
