@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Packages needed to build and run the server.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libboost-dev libboost-system-dev
-  libsimdjson-dev libexpected-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
+  libsimdjson-dev libexpected-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev ca-certificates)
 # Extra packages for the test suite: clang + libFuzzer for the fuzz targets, clang-format,
 # clang-tidy.
