@@ -182,10 +182,11 @@ struct PatternPatch {
 };
 
 struct StoreStats {
-  long long write_queue_depth = 0;  // records waiting for the writer
-  long long transactions = 0;       // committed group transactions
-  long long records_committed = 0;  // records (issues) written
-  long long wal_restarts = 0;       // times the write-ahead log started over (SQLite)
+  long long write_queue_depth = 0;     // records waiting for the writer
+  long long transactions = 0;          // committed group transactions
+  long long records_committed = 0;     // records (issues) written
+  long long wal_restarts = 0;          // times the write-ahead log started over (SQLite)
+  long long durable_transactions = 0;  // of `transactions`, those known synced to disk (SQLite)
 };
 
 // One delivery attempt's outcome, written by RecordAttempt.
@@ -203,9 +204,10 @@ struct AttemptRecord {
   std::string disable_reason;
 };
 
-// Told about every event right after the transaction that wrote it committed (outbound
-// webhooks, the live stream). Called on the store's writer thread, in sequence order per
-// workspace: implementations must only copy and hand off, never block or call the store.
+// Told about every event once the transaction that wrote it is committed and durable, before
+// its requests are answered (outbound webhooks, the live stream). Called on the store's
+// completion thread, in sequence order per workspace: implementations must only copy and
+// hand off, never block or call the store.
 class CommitObserver {
  public:
   virtual ~CommitObserver() = default;

@@ -1,11 +1,17 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <span>
@@ -22,6 +28,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/wal_vfs.h"
 #include "store/sqlite/webhooks.h"
 
 namespace causeloop::store {
@@ -384,6 +391,10 @@ class SqliteStore final : public Store {
       checkpoint_cv_.notify_all();
       checkpointer_.join();
     }
+    if (wal_fd_ >= 0) {
+      ::close(wal_fd_);
+      wal_fd_ = -1;
+    }
   }
 
   StoreStats Stats() const override {
@@ -392,6 +403,7 @@ class SqliteStore final : public Store {
     s.transactions = transactions_.load();
     s.records_committed = records_committed_.load();
     s.wal_restarts = wal_restarts_.load();
+    s.durable_transactions = durable_transactions_.load();
     return s;
   }
 
@@ -1323,15 +1335,19 @@ class SqliteStore final : public Store {
   // is inside a transaction, or has just committed more frames, whenever the checkpointer
   // finishes a pass, and the WAL grows without bound. So once the WAL holds RestartFrames()
   // the checkpointer runs after every commit that leaves more than FinishFrames() to copy,
-  // and as soon as all that is left is about one commit's frames, the writer copies them itself
-  // between two transactions (a short checkpoint: those frames and one fsync of the database); its
-  // next transaction starts the WAL from the beginning. If a reader still holds an older snapshot
-  // the WAL cannot start over; the writer tries again `checkpoint_pages` frames later.
+  // and as soon as all that is left is about one commit's frames, the writer copies them
+  // itself between two transactions (a short checkpoint: those frames and one fsync of the
+  // database); its next transaction starts the WAL from the beginning. If a reader still
+  // holds an older snapshot the WAL cannot start over; the writer tries again
+  // `checkpoint_pages` frames later.
   void FinishCheckpoint() {
     const int frames = wal_frames_;
     if (frames < RestartFrames()) return;
     const int left = frames - checkpointed_frames_.load();
-    if (left == 0 || left > FinishFrames()) return;
+    // Past twice that size the checkpointer is not keeping up (starved of CPU or disk):
+    // the writer copies whatever is left, a longer pause that keeps the WAL bounded.
+    const bool overdue = frames >= 2 * RestartFrames();
+    if (left == 0 || (left > FinishFrames() && !overdue)) return;
     if (writer_checkpoint_at_ != 0 && frames - writer_checkpoint_at_ < options_.checkpoint_pages) {
       return;
     }
@@ -1384,9 +1400,38 @@ class SqliteStore final : public Store {
         if (completions_.empty()) return;  // stop requested and nothing left
         work.swap(completions_);
       }
+      SyncWal();  // everything in `work` committed before this fsync began
       for (auto& [finish, error] : work) finish(std::move(error));
       work.clear();
     }
+  }
+
+  // Makes every transaction committed so far durable: COMMIT wrote its frames to the WAL
+  // without an fsync (DeferWalSync). Used only by the completion thread.
+  void SyncWal() {
+    if (wal_fd_ < 0) {
+      wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_fd_ < 0) {
+        if (errno == ENOENT) return;  // no transaction has written a WAL yet
+        log::Error("cannot open the WAL to sync it", {{"error", std::strerror(errno)}});
+        std::abort();
+      }
+      // The WAL's directory entry too, once: SQLite's own first sync of a new WAL does it.
+      const std::string dir = std::filesystem::path(path_).parent_path().string();
+      int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir_fd >= 0) {
+        (void)::fsync(dir_fd);
+        ::close(dir_fd);
+      }
+    }
+    const long long covered = transactions_.load();
+    if (::fdatasync(wal_fd_) != 0) {
+      // Nothing may be answered as stored, and after a failed fsync the kernel may have
+      // dropped the pages: stop, and let recovery read what reached the disk.
+      log::Error("fsync of the WAL failed", {{"error", std::strerror(errno)}});
+      std::abort();
+    }
+    durable_transactions_ = covered;
   }
 
   void WriterLoop(const std::stop_token& st) {
@@ -1477,8 +1522,15 @@ class SqliteStore final : public Store {
       AfterRollback(c);
       return TxOutcome::kTransactionFailed;
     }
-    if (auto s = Run(c, "COMMIT"); !s) {
-      tx_error = s.error();
+    Status committed;
+    {
+      // The completion thread fsyncs the WAL before anything of this transaction is
+      // answered or announced, while this thread goes on to the next (wal_vfs.h).
+      sqlite::DeferWalSync defer;
+      committed = Run(c, "COMMIT");
+    }
+    if (!committed) {
+      tx_error = committed.error();
       (void)Run(c, "ROLLBACK");
       AfterRollback(c);
       return TxOutcome::kTransactionFailed;
@@ -1490,8 +1542,15 @@ class SqliteStore final : public Store {
     // an answer finds its issues waiting.
     counters_waiting_ = pending_patterns_.has_deferred();
     if (!committed_events_.empty()) {
-      std::lock_guard lock(observers_mu_);
-      for (CommitObserver* o : observers_) o->OnCommitted(committed_events_);
+      // Observers hear of the events on the completion thread, once they are durable and
+      // before the requests that wrote them are answered.
+      std::lock_guard lock(completion_mu_);
+      completions_.emplace_back(
+          [this, events = std::move(committed_events_)](const std::optional<Error>&) {
+            std::lock_guard observers_lock(observers_mu_);
+            for (CommitObserver* o : observers_) o->OnCommitted(events);
+          },
+          std::nullopt);
       committed_events_.clear();
     }
     return TxOutcome::kCommitted;
@@ -2180,6 +2239,8 @@ class SqliteStore final : public Store {
   // The writer finishes a checkpoint with at most this many frames (or two commits') left.
   static constexpr int kFinishFrames = 512;
   std::atomic<long long> wal_restarts_{0};
+  int wal_fd_ = -1;  // completion thread only: the WAL, for SyncWal
+  std::atomic<long long> durable_transactions_{0};
   std::jthread checkpointer_;
   std::mutex completion_mu_;
   std::condition_variable_any completion_cv_;

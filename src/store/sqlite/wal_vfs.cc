@@ -16,6 +16,7 @@ constexpr int kWalBufferBytes = 4 << 20;
 sqlite3_vfs* g_base = nullptr;  // the default VFS, set once before registration
 std::atomic<int64_t> g_sqlite_writes{0};
 std::atomic<int64_t> g_file_writes{0};
+thread_local bool t_defer_sync = false;  // see DeferWalSync
 
 // A WAL file: our methods in front, the base VFS's file right behind this struct, and the
 // appended bytes not yet written.
@@ -93,6 +94,7 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
 int Sync(sqlite3_file* file, int flags) {
   WalFile* f = Wal(file);
   if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  if (t_defer_sync) return SQLITE_OK;  // the frames are in the file; the caller syncs it
   return f->real->pMethods->xSync(f->real, flags);
 }
 
@@ -273,6 +275,9 @@ const char* WalBatchingVfs() {
   }();
   return registered;
 }
+
+DeferWalSync::DeferWalSync() { t_defer_sync = true; }
+DeferWalSync::~DeferWalSync() { t_defer_sync = false; }
 
 WalVfsStats WalBatchingVfsStats() {
   return {g_sqlite_writes.load(std::memory_order_relaxed),

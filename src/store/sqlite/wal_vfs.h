@@ -24,6 +24,22 @@ namespace causeloop::store::sqlite {
 // case callers open with the default VFS.
 const char* WalBatchingVfs();
 
+// While one lives on a thread, syncs of WAL files opened through WalBatchingVfs on that
+// thread write out the buffered frames but skip the fsync: the caller syncs the WAL file
+// itself before it tells anyone the transaction is durable. The store's writer holds one
+// around COMMIT only, and its completion thread fsyncs the WAL (one fsync for every commit
+// made meanwhile) before it answers any of their requests, so the writer starts the next
+// transaction while the last one's fsync runs. Readers may see a transaction before its
+// fsync has returned (it is in the file, so it survives the process, not a power cut); no
+// write is acknowledged before.
+class DeferWalSync {
+ public:
+  DeferWalSync();
+  ~DeferWalSync();
+  DeferWalSync(const DeferWalSync&) = delete;
+  DeferWalSync& operator=(const DeferWalSync&) = delete;
+};
+
 // Since start: the writes SQLite handed to WAL files opened through WalBatchingVfs, and the
 // writes those became (for tests).
 struct WalVfsStats {

@@ -119,7 +119,7 @@ class Dispatcher final : public store::CommitObserver {
   DispatcherOptions options_;
 
   // Workspaces with new events; guarded by wake_mu_ only (OnCommitted runs on the store's
-  // writer thread, which the dispatcher may be waiting on while it holds mu_).
+  // completion thread, which the dispatcher may be waiting on while it holds mu_).
   std::mutex wake_mu_;
   std::set<std::string> woken_;
   bool wake_all_ = false;
