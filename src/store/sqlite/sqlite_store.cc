@@ -354,6 +354,9 @@ class SqliteStore final : public Store {
     if (!cc) return Fail(cc.error());
     checkpoint_conn_ = std::move(*cc);
     sqlite3_wal_hook(writer_conn_->raw(), &SqliteStore::OnWalCommit, this);
+    // Opened now, not on the first answer (when a full file table would leave no choice but
+    // to stop): the completion thread fsyncs the WAL through it (SyncWal).
+    if (auto s = OpenWalForSync(); !s) return s;
     checkpointer_ = std::jthread([this](const std::stop_token& st) { CheckpointLoop(st); });
     completer_ = std::jthread([this](const std::stop_token& st) { CompletionLoop(st); });
     writer_ = std::jthread([this](const std::stop_token& st) { WriterLoop(st); });
@@ -1410,19 +1413,11 @@ class SqliteStore final : public Store {
   // without an fsync (DeferWalSync). Used only by the completion thread.
   void SyncWal() {
     if (wal_fd_ < 0) {
-      wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
-      if (wal_fd_ < 0) {
-        if (errno == ENOENT) return;  // no transaction has written a WAL yet
-        log::Error("cannot open the WAL to sync it", {{"error", std::strerror(errno)}});
+      if (auto s = OpenWalForSync(); !s) {
+        log::Error("cannot open the WAL to sync it", {{"error", s.error().message}});
         std::abort();
       }
-      // The WAL's directory entry too, once: SQLite's own first sync of a new WAL does it.
-      const std::string dir = std::filesystem::path(path_).parent_path().string();
-      int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir_fd >= 0) {
-        (void)::fsync(dir_fd);
-        ::close(dir_fd);
-      }
+      if (wal_fd_ < 0) return;  // no WAL yet: nothing was written to one
     }
     const long long covered = transactions_.load();
     if (::fdatasync(wal_fd_) != 0) {
@@ -1432,6 +1427,24 @@ class SqliteStore final : public Store {
       std::abort();
     }
     durable_transactions_ = covered;
+  }
+
+  // Opens the WAL file (for SyncWal) and makes its directory entry durable, as SQLite's own
+  // first sync of a new WAL would. No WAL yet is not an error (wal_fd_ stays -1).
+  Status OpenWalForSync() {
+    wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) {
+      if (errno == ENOENT) return {};
+      return Fail(ErrorCode::kUnavailable,
+                  std::string("cannot open the WAL: ") + std::strerror(errno));
+    }
+    const std::string dir = std::filesystem::path(path_).parent_path().string();
+    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      (void)::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+    return {};
   }
 
   void WriterLoop(const std::stop_token& st) {
