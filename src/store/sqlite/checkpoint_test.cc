@@ -47,6 +47,11 @@ class SqliteCheckpointTest : public ::testing::Test {
     EXPECT_TRUE(store_->CreateOrganization(org, ws));
     return ws.id;
   }
+  // The job row of an ingest of `records` records into `ws`, all accepted.
+  IngestJob CompletedJob(const std::string& ws, long long records) {
+    return IngestJob{
+        NewId("ing_job_", clock_.Now(), random_), ws, "completed", records, 0, clock_.Now(), {}};
+  }
 };
 
 // Counts the events it is told of.
@@ -66,13 +71,12 @@ TEST_F(SqliteCheckpointTest, WritesAreAnsweredOnlyOnceTheirTransactionIsSynced) 
     rec.source = "jira";
     rec.external_id = "K-" + std::to_string(i);
     rec.title = "disk full";
-    IngestJob job{
-        NewId("ing_job_", clock_.Now(), random_), ws, "completed", 1, 0, clock_.Now(), {}};
     std::promise<StoreStats> answered;
-    store_->Ingest(ws, {rec}, job, [&](const Result<std::vector<UpsertOutcome>>& r) {
-      EXPECT_TRUE(r);
-      answered.set_value(store_->Stats());
-    });
+    store_->Ingest(ws, {rec}, CompletedJob(ws, 1),
+                   [&](const Result<std::vector<UpsertOutcome>>& r) {
+                     EXPECT_TRUE(r);
+                     answered.set_value(store_->Stats());
+                   });
     // One write at a time, so the last committed transaction is this write's.
     StoreStats at_answer = answered.get_future().get();
     EXPECT_EQ(at_answer.durable_transactions, at_answer.transactions) << "write " << i;
@@ -104,14 +108,7 @@ TEST_F(SqliteCheckpointTest, TheWalStartsOverWhileTheWriterIsNeverIdle) {
       rec.body = std::string(400, static_cast<char>('a' + (t + r) % 26));
       records.push_back(std::move(rec));
     }
-    IngestJob job{NewId("ing_job_", clock_.Now(), random_),
-                  ws_id,
-                  "completed",
-                  kRecords,
-                  0,
-                  clock_.Now(),
-                  {}};
-    store_->Ingest(ws_id, std::move(records), job,
+    store_->Ingest(ws_id, std::move(records), CompletedJob(ws_id, kRecords),
                    [&](const Result<std::vector<UpsertOutcome>>& r) {
                      if (!r) ++failed;
                      if (--left == 0) all_done.set_value();
