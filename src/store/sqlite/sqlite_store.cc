@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "store/sqlite/connectors.h"
+#include "store/sqlite/fts_queue.h"
 #include "store/sqlite/keyset.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
@@ -698,7 +699,7 @@ class SqliteStore final : public Store {
           issue->updated_at = now;
           if (res->source_field.empty()) res->source_field = "api";
           issue->resolution = *res;
-          if (auto s = UpdateIssue(c, *issue, rowid, &before); !s) return Fail(s.error());
+          if (auto s = UpdateIssue(c, *issue, rowid, before); !s) return Fail(s.error());
           if (auto s = AppendEvent(c, ws, "issue.resolved", IssueEventData(*issue, false), now); !s)
             return Fail(s.error());
           return issue;
@@ -1524,6 +1525,13 @@ class SqliteStore final : public Store {
       std::lock_guard lock(mu_);
       write_all = write_all || closed_ || (queue_.empty() && recent_tasks_ < kBusyTasks);
     }
+    // The full-text index changes of the whole group, in rowid order (see FtsQueue).
+    if (Status indexed = fts_.Apply(c, "issues_fts"); !indexed) {
+      tx_error = indexed.error();
+      (void)Run(c, "ROLLBACK");
+      AfterRollback(c);
+      return TxOutcome::kTransactionFailed;
+    }
     Status flushed = pending_patterns_.Flush(
         c, clock_.Now(), write_all,
         [this, &c](const std::string& ws, const char* type, const std::string& data) {
@@ -1577,6 +1585,7 @@ class SqliteStore final : public Store {
     last_seq_.clear();
     committed_events_.clear();
     pending_patterns_.RolledBack();
+    fts_.clear();
     if (assigner_ != nullptr) {
       for (const auto& ws : engine_workspaces_) assigner_->Reload(ws);
     }
@@ -1758,23 +1767,18 @@ class SqliteStore final : public Store {
     BindIssue(**s, issue);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
-    long long rowid = sqlite3_last_insert_rowid(c.raw());
-    auto f = c.Prepare("INSERT INTO issues_fts(rowid, title, body) VALUES(?,?,?)");
-    if (!f) return Fail(f.error());
-    (*f)->Bind(1, rowid).Bind(2, issue.title).Bind(3, issue.body);
-    if (int rc = (*f)->Step(); rc != SQLITE_DONE)
-      return Fail(sqlite::SqliteError(c.raw(), rc, "index issue"));
+    fts_.Added(sqlite3_last_insert_rowid(c.raw()), issue.title, issue.body);
     return {};
   }
 
-  // Writes every column of `issue` (row `rowid`); `before` holds the old title/body for the
-  // full-text index (nullptr: re-index unconditionally).
-  Status UpdateIssue(Conn& c, const Issue& issue, long long rowid, const Issue* before) {
+  // Writes every column of `issue` (row `rowid`); `before` is the row as it was, so only
+  // changed indexed columns and changed text are written.
+  Status UpdateIssue(Conn& c, const Issue& issue, long long rowid, const Issue& before) {
     // Only the columns an update can change, so SQLite leaves the key and creation indexes
     // alone; the indexed severity and pattern_id columns are written only when they changed
     // (an index is rewritten whenever its column appears in SET).
-    bool severity_changed = !before || before->severity != issue.severity;
-    bool pattern_changed = !before || before->pattern_id != issue.pattern_id;
+    bool severity_changed = before.severity != issue.severity;
+    bool pattern_changed = before.pattern_id != issue.pattern_id;
     static const std::string kBase =
         "UPDATE issues SET source_raw=?4, title=?6, title_truncated=?7, body=?8, "
         "body_truncated=?9, status=?11, service=?12, environment=?13, team=?14, assignee=?15, "
@@ -1791,21 +1795,9 @@ class SqliteStore final : public Store {
     (*s)->Bind(31, rowid);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "update issue"));
-    if (before && before->title == issue.title && before->body == issue.body) return {};
-    // External-content FTS: remove the old terms, add the new ones.
-    auto old_title = before ? before->title : issue.title;
-    auto old_body = before ? before->body : issue.body;
-    auto d =
-        c.Prepare("INSERT INTO issues_fts(issues_fts, rowid, title, body) VALUES('delete',?,?,?)");
-    if (!d) return Fail(d.error());
-    (*d)->Bind(1, rowid).Bind(2, old_title).Bind(3, old_body);
-    if (int rc = (*d)->Step(); rc != SQLITE_DONE)
-      return Fail(sqlite::SqliteError(c.raw(), rc, "unindex"));
-    auto f = c.Prepare("INSERT INTO issues_fts(rowid, title, body) VALUES(?,?,?)");
-    if (!f) return Fail(f.error());
-    (*f)->Bind(1, rowid).Bind(2, issue.title).Bind(3, issue.body);
-    if (int rc = (*f)->Step(); rc != SQLITE_DONE)
-      return Fail(sqlite::SqliteError(c.raw(), rc, "reindex"));
+    if (before.title != issue.title || before.body != issue.body) {
+      fts_.Changed(rowid, before.title, before.body, issue.title, issue.body);
+    }
     return {};
   }
 
@@ -1852,7 +1844,7 @@ class SqliteStore final : public Store {
       } else if (assigner_ != nullptr) {
         pending_patterns_.Touch(ws, issue.pattern_id, issue.last_seen_at);
       }
-      if (auto s = UpdateIssue(c, issue, rowid, &before); !s) return Fail(s.error());
+      if (auto s = UpdateIssue(c, issue, rowid, before); !s) return Fail(s.error());
       if (auto s = AppendEvent(c, ws, resolved_now ? "issue.resolved" : "issue.updated",
                                IssueEventData(issue, true), now);
           !s) {
@@ -1925,7 +1917,7 @@ class SqliteStore final : public Store {
       Issue before = *issue;
       issue->pattern_id = target;
       issue->updated_at = now;
-      if (auto s = UpdateIssue(c, *issue, rowid, &before); !s) return Fail(s.error());
+      if (auto s = UpdateIssue(c, *issue, rowid, before); !s) return Fail(s.error());
       if (auto s = AppendEvent(c, ws, "issue.updated", IssueEventData(*issue, false), now); !s)
         return Fail(s.error());
       auto reason = [&](const char* why) {
@@ -2107,7 +2099,7 @@ class SqliteStore final : public Store {
       issue->resolved_at.reset();
     }
     issue->updated_at = now;
-    if (auto s = UpdateIssue(c, *issue, rowid, &before); !s) return Fail(s.error());
+    if (auto s = UpdateIssue(c, *issue, rowid, before); !s) return Fail(s.error());
     if (auto s = AppendEvent(c, ws, closed_now ? "issue.resolved" : "issue.updated",
                              IssueEventData(*issue, false), now);
         !s) {
@@ -2214,6 +2206,7 @@ class SqliteStore final : public Store {
   // changes of the open transaction, and the workspaces it assigned in.
   PatternAssigner* assigner_ = nullptr;
   sqlite::PatternBatch pending_patterns_;
+  sqlite::FtsQueue fts_;  // the open transaction's full-text index changes
   std::set<std::string> engine_workspaces_;
   // Requests per transaction lately, a slowly decaying maximum (writer thread): with the
   // queue, whether the writer is busy and pattern counters may wait (ApplyInTransaction).

@@ -1,0 +1,48 @@
+#include "store/sqlite/fts_queue.h"
+
+#include <string>
+
+namespace causeloop::store::sqlite {
+
+void FtsQueue::Added(long long rowid, const std::string& title, const std::string& body) {
+  rows_[rowid] = Row{std::nullopt, Text{title, body}};
+}
+
+void FtsQueue::Changed(long long rowid, const std::string& old_title, const std::string& old_body,
+                       const std::string& title, const std::string& body) {
+  auto [it, fresh] = rows_.try_emplace(rowid);
+  if (fresh) it->second.indexed = Text{old_title, old_body};
+  it->second.now = Text{title, body};
+}
+
+Status FtsQueue::Apply(Conn& c, const char* table) {
+  if (rows_.empty()) return {};
+  const std::string name(table);
+  auto del = c.Prepare("INSERT INTO " + name + "(" + name +
+                       ", rowid, title, body) VALUES('delete',?,?,?)");
+  if (!del) return Fail(del.error());
+  auto add = c.Prepare("INSERT INTO " + name + "(rowid, title, body) VALUES(?,?,?)");
+  if (!add) return Fail(add.error());
+  Status out;
+  for (const auto& [rowid, row] : rows_) {
+    if (row.indexed && *row.indexed == row.now) continue;
+    if (row.indexed) {
+      (*del)->Bind(1, rowid).Bind(2, row.indexed->title).Bind(3, row.indexed->body);
+      if (int rc = (*del)->Step(); rc != SQLITE_DONE) {
+        out = Fail(SqliteError(c.raw(), rc, "unindex issue"));
+        break;
+      }
+      (*del)->Reset();
+    }
+    (*add)->Bind(1, rowid).Bind(2, row.now.title).Bind(3, row.now.body);
+    if (int rc = (*add)->Step(); rc != SQLITE_DONE) {
+      out = Fail(SqliteError(c.raw(), rc, "index issue"));
+      break;
+    }
+    (*add)->Reset();
+  }
+  rows_.clear();
+  return out;
+}
+
+}  // namespace causeloop::store::sqlite

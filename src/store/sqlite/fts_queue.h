@@ -1,0 +1,50 @@
+#pragma once
+// The full-text index changes of one write transaction, applied together before COMMIT in
+// ascending rowid order.
+//
+// FTS5 keeps a transaction's new index entries in an in-memory hash and must write that
+// hash out as a new segment whenever a change arrives for a rowid lower than the last one
+// it took (its doclists are delta-encoded in rowid order). Updates of older issues arrive in
+// random rowid order, so indexing each as it happened wrote a tiny segment per update and
+// then merged them all: under a dedup-heavy load that was half the writer's time. Sorted,
+// a transaction fills the hash once and writes it at COMMIT. An issue changed several times
+// in one transaction is re-indexed once, from the text indexed before it to the last.
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace causeloop::store::sqlite {
+
+class FtsQueue {
+ public:
+  // Row `rowid` was inserted with this text.
+  void Added(long long rowid, const std::string& title, const std::string& body);
+  // Row `rowid`, indexed with `old_title`/`old_body` (unless it was added or changed earlier
+  // in this transaction), now holds `title`/`body`.
+  void Changed(long long rowid, const std::string& old_title, const std::string& old_body,
+               const std::string& title, const std::string& body);
+  [[nodiscard]] bool empty() const { return rows_.empty(); }
+  [[nodiscard]] std::size_t size() const { return rows_.size(); }
+  // Writes the queued changes into `table` (an external-content FTS5 table with the columns
+  // title and body) and empties the queue.
+  Status Apply(Conn& c, const char* table);
+  // Forgets the queued changes (after ROLLBACK).
+  void clear() { rows_.clear(); }
+
+ private:
+  struct Text {
+    std::string title, body;
+    bool operator==(const Text&) const = default;
+  };
+  struct Row {
+    std::optional<Text> indexed;  // what the index holds for the row; none for a new row
+    Text now;
+  };
+  std::map<long long, Row> rows_;
+};
+
+}  // namespace causeloop::store::sqlite
