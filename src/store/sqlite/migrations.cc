@@ -294,8 +294,16 @@ CREATE TABLE store_flags (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations = {
-    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}}};
+// v7: no index on severity. Its entries (workspace, severity, id) sat at a random place
+// among the issues of one severity, so every new issue and every severity change rewrote
+// a random index page; a severity filter now reads the sort order's index and skips the
+// other severities, as the status, source, service and team filters always have.
+constexpr const char* kV7 = R"sql(
+DROP INDEX issues_severity;
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations = {
+    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}}};
 
 }  // namespace
 
