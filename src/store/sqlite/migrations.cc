@@ -302,8 +302,17 @@ constexpr const char* kV7 = R"sql(
 DROP INDEX issues_severity;
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations = {
-    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}}};
+// v8: with automerge 16 (v1) equal to FTS5's default crisismerge, a level of the full-text
+// index that reached 16 segments was merged whole inside one write transaction before the
+// incremental merge could start: a 450 ms writer stall each time the index grew by a level
+// (batch-new, one run in two). Now the incremental merge starts at 16 and the all-at-once
+// merge waits for 64.
+constexpr const char* kV8 = R"sql(
+INSERT INTO issues_fts(issues_fts, rank) VALUES('crisismerge', 64);
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations = {
+    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}}};
 
 }  // namespace
 

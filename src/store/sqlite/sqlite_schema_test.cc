@@ -141,6 +141,28 @@ TEST_F(SqliteSchemaTest, IssuesOfAPatternAreFoundThroughTheIntegerKeyIndex) {
   EXPECT_NE(plan.find("issues_pattern_key"), std::string::npos) << plan;
 }
 
+// FTS5 merges a level of 'crisismerge' segments at once, inside whichever write
+// transaction adds the last one; the incremental merge ('automerge') must start first, or
+// each new level of the index is a long writer stall (migration 8).
+TEST_F(SqliteSchemaTest, TheFullTextIndexMergesIncrementallyBeforeItMustMergeAtOnce) {
+  { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  auto config = [&](const char* key) {
+    auto s = (*c)->Prepare("SELECT v FROM issues_fts_config WHERE k=?");
+    EXPECT_TRUE(s);
+    if (!s) return 0LL;
+    (*s)->Bind(1, key);
+    long long v = (*s)->Step() == SQLITE_ROW ? (*s)->Int(0) : 0;
+    (*s)->Reset();
+    return v;
+  };
+  long long automerge = config("automerge");
+  long long crisismerge = config("crisismerge");
+  EXPECT_GE(automerge, 2);
+  EXPECT_GE(crisismerge, 2 * automerge) << "automerge " << automerge;
+}
+
 TEST_F(SqliteSchemaTest, AfterACrashWithCountersWaitingPatternsAreRecounted) {
   { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
   {
