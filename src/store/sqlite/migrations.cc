@@ -294,25 +294,17 @@ CREATE TABLE store_flags (
 ) WITHOUT ROWID;
 )sql";
 
-// v7: no index on severity. Its entries (workspace, severity, id) sat at a random place
-// among the issues of one severity, so every new issue and every severity change rewrote
-// a random index page; a severity filter now reads the sort order's index and skips the
-// other severities, as the status, source, service and team filters always have.
-constexpr const char* kV7 = R"sql(
-DROP INDEX issues_severity;
-)sql";
-
-// v8: with automerge 16 (v1) equal to FTS5's default crisismerge, a level of the full-text
+// v7: with automerge 16 (v1) equal to FTS5's default crisismerge, a level of the full-text
 // index that reached 16 segments was merged whole inside one write transaction before the
 // incremental merge could start: a 450 ms writer stall each time the index grew by a level
 // (batch-new, one run in two). Now the incremental merge starts at 16 and the all-at-once
 // merge waits for 64.
-constexpr const char* kV8 = R"sql(
+constexpr const char* kV7 = R"sql(
 INSERT INTO issues_fts(issues_fts, rank) VALUES('crisismerge', 64);
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations = {
-    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}}};
+constexpr std::array<Migration, 7> kMigrations = {
+    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}}};
 
 }  // namespace
 

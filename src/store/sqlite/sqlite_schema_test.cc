@@ -143,7 +143,7 @@ TEST_F(SqliteSchemaTest, IssuesOfAPatternAreFoundThroughTheIntegerKeyIndex) {
 
 // FTS5 merges a level of 'crisismerge' segments at once, inside whichever write
 // transaction adds the last one; the incremental merge ('automerge') must start first, or
-// each new level of the index is a long writer stall (migration 8).
+// each new level of the index is a long writer stall (migration 7).
 TEST_F(SqliteSchemaTest, TheFullTextIndexMergesIncrementallyBeforeItMustMergeAtOnce) {
   { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
   auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
