@@ -303,8 +303,29 @@ constexpr const char* kV7 = R"sql(
 INSERT INTO issues_fts(issues_fts, rank) VALUES('crisismerge', 64);
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations = {
-    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}}};
+// v8: which issues a pattern holds, out of the issues table. Indexed on the issues row, each
+// new issue rewrote the last index page of its pattern, a random page per issue. Now a new
+// issue (or one that moved to another pattern) is appended to pattern_members_new, and the
+// writer moves that list into pattern_members in pattern order, a batch at a time, so a
+// batch shares each pattern's page (sqlite::IssuesOfPattern reads both). Entries of an
+// issue's earlier pattern may stay: readers also test the row's pattern_id.
+constexpr const char* kV8 = R"sql(
+CREATE TABLE pattern_members (
+  pattern_key INTEGER NOT NULL,
+  issue_rowid INTEGER NOT NULL,
+  PRIMARY KEY (pattern_key, issue_rowid)
+) WITHOUT ROWID;
+CREATE TABLE pattern_members_new (
+  issue_rowid INTEGER NOT NULL,
+  pattern_key INTEGER NOT NULL
+);
+INSERT INTO pattern_members(pattern_key, issue_rowid)
+  SELECT pattern_key, rowid FROM issues WHERE pattern_key IS NOT NULL;
+DROP INDEX issues_pattern_key;
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations = {
+    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}}};
 
 }  // namespace
 

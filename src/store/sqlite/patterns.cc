@@ -356,9 +356,9 @@ Status RecountPatternsIfStale(Conn& c, SystemTime now, const AppendEventFn& appe
   }
   long long now_ms = ToUnixMillis(now);
   for (const Row& r : rows) {
-    auto count = c.Prepare(
-        "SELECT COUNT(*), COALESCE(MAX(last_seen_at), 0) FROM issues WHERE "
-        "pattern_key=causeloop_key(?2) AND workspace_id=?1 AND pattern_id=?2");
+    auto count =
+        c.Prepare("SELECT COUNT(*), COALESCE(MAX(last_seen_at), 0) FROM issues WHERE " +
+                  IssuesOfPattern("causeloop_key(?2)") + " AND +workspace_id=?1 AND pattern_id=?2");
     if (!count) return Fail(count.error());
     (*count)->Bind(1, r.ws).Bind(2, r.id);
     if (int rc = (*count)->Step(); rc != SQLITE_ROW) return Fail(StepError(c, rc, "count"));
@@ -518,8 +518,9 @@ Result<model::PatternDetail> SelectPatternDetail(Conn& c, const std::string& ws,
   model::PatternDetail d;
   for (auto [column, out] : {std::pair{"service", &d.services}, std::pair{"source", &d.sources}}) {
     auto s = c.Prepare(std::string("SELECT DISTINCT ") + column + " FROM issues WHERE " +
-                       "pattern_key=causeloop_key(?2) AND workspace_id=?1 AND pattern_id=?2 AND " +
-                       column + " IS NOT NULL ORDER BY " + column + " LIMIT 50");
+                       IssuesOfPattern("causeloop_key(?2)") +
+                       " AND +workspace_id=?1 AND pattern_id=?2 AND " + column +
+                       " IS NOT NULL ORDER BY " + column + " LIMIT 50");
     if (!s) return Fail(s.error());
     (*s)->Bind(1, ws).Bind(2, id);
     while ((*s)->Step() == SQLITE_ROW) out->push_back((*s)->Text(0));
@@ -530,10 +531,10 @@ Result<model::PatternDetail> SelectPatternDetail(Conn& c, const std::string& ws,
   long long today = ToUnixMillis(now) / kDayMs;
   long long first_day = today - days + 1;
   std::vector<long long> counts(static_cast<size_t>(days), 0);
-  auto s = c.Prepare(
-      "SELECT first_seen_at / 86400000 AS day, COUNT(*) FROM issues WHERE "
-      "pattern_key=causeloop_key(?2) AND workspace_id=?1 AND pattern_id=?2 AND first_seen_at >= ?3 "
-      "GROUP BY day");
+  auto s =
+      c.Prepare("SELECT first_seen_at / 86400000 AS day, COUNT(*) FROM issues WHERE " +
+                IssuesOfPattern("causeloop_key(?2)") +
+                " AND +workspace_id=?1 AND pattern_id=?2 AND first_seen_at >= ?3 GROUP BY day");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, ws).Bind(2, id).Bind(3, first_day * kDayMs);
   while ((*s)->Step() == SQLITE_ROW) {

@@ -31,6 +31,13 @@ void PatternKeyFunction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv
 
 }  // namespace
 
+std::string IssuesOfPattern(std::string_view key, std::string_view alias) {
+  std::string k(key);
+  return (alias.empty() ? std::string() : std::string(alias) + ".") +
+         "rowid IN (SELECT issue_rowid FROM pattern_members WHERE pattern_key=" + k +
+         " UNION ALL SELECT issue_rowid FROM pattern_members_new WHERE pattern_key=" + k + ")";
+}
+
 Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
                                          std::chrono::milliseconds busy_timeout,
                                          bool batch_wal_writes) {

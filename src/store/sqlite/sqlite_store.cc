@@ -342,6 +342,7 @@ class SqliteStore final : public Store {
     if (!conn) return Fail(conn.error());
     writer_conn_ = std::move(*conn);
     if (auto s = Migrate(); !s) return s;
+    if (auto s = CountNewMembers(); !s) return s;
     RecountPatterns();
     for (int i = 0; i < options_.read_connections; ++i) {
       auto rc = Conn::Open(path_, options_.busy_timeout);
@@ -1454,8 +1455,9 @@ class SqliteStore final : public Store {
       {
         std::unique_lock lock(mu_);
         auto ready = [&] { return !queue_.empty() || st.stop_requested() || closed_; };
-        if (pending_patterns_.has_deferred()) {
-          // Pattern counters wait for a transaction; once the writer is idle, write them.
+        if (pending_patterns_.has_deferred() || new_members_ > 0) {
+          // Pattern counters or member lists wait for a transaction; once the writer is
+          // idle, write them.
           if (!cv_.wait_for(lock, sqlite::PatternBatch::kIdleFlush, ready)) {
             lock.unlock();
             FlushWaitingPatterns();
@@ -1466,7 +1468,7 @@ class SqliteStore final : public Store {
         }
         if (queue_.empty()) {  // stopping and drained
           lock.unlock();
-          if (pending_patterns_.has_deferred()) FlushWaitingPatterns();
+          if (pending_patterns_.has_deferred() || new_members_ > 0) FlushWaitingPatterns();
           return;
         }
         size_t records = 0;
@@ -1485,7 +1487,8 @@ class SqliteStore final : public Store {
     }
   }
 
-  // A transaction of its own for pattern counters that wait (see PatternBatch).
+  // A transaction of its own for pattern counters and member lists that wait (see
+  // PatternBatch and MoveMembers).
   void FlushWaitingPatterns() {
     std::optional<Error> error;
     force_counters_ = true;
@@ -1519,15 +1522,23 @@ class SqliteStore final : public Store {
     // queue is often empty just when the last answers are on their way back as new
     // requests). Judged before COMMIT, so a lone client's next request, sent after its
     // answer, never makes the writer look busy.
-    bool write_all = force_counters_;
+    bool forced = force_counters_;  // idle, stopping, or a reader asked to settle
     force_counters_ = false;
+    bool write_all = false;
     {
       std::lock_guard lock(mu_);
-      write_all = write_all || closed_ || (queue_.empty() && recent_tasks_ < kBusyTasks);
+      forced = forced || closed_;
+      write_all = forced || (queue_.empty() && recent_tasks_ < kBusyTasks);
     }
     // The full-text index changes of the whole group, in rowid order (see FtsQueue).
     if (Status indexed = fts_.Apply(c, "issues_fts"); !indexed) {
       tx_error = indexed.error();
+      (void)Run(c, "ROLLBACK");
+      AfterRollback(c);
+      return TxOutcome::kTransactionFailed;
+    }
+    if (Status moved = MoveMembers(c, forced); !moved) {
+      tx_error = moved.error();
       (void)Run(c, "ROLLBACK");
       AfterRollback(c);
       return TxOutcome::kTransactionFailed;
@@ -1559,6 +1570,8 @@ class SqliteStore final : public Store {
     c.ResetUsed();
     engine_workspaces_.clear();
     pending_patterns_.Committed();
+    new_members_ += txn_new_members_;
+    txn_new_members_ = 0;
     // Before any of this transaction's requests is answered: a reader that settles after
     // an answer finds its issues waiting.
     counters_waiting_ = pending_patterns_.has_deferred();
@@ -1577,6 +1590,24 @@ class SqliteStore final : public Store {
     return TxOutcome::kCommitted;
   }
 
+  // Moves pattern_members_new into pattern_members, in pattern order, once kMemberBatch
+  // entries wait, or whatever waits when the writer is idle or stopping (`all`): a batch
+  // touches each pattern's last page of pattern_members once, where listing each new issue
+  // as it came rewrote one such page per issue. Readers see both lists meanwhile.
+  Status MoveMembers(Conn& c, bool all) {
+    long long waiting = new_members_ + txn_new_members_;
+    if (waiting == 0 || (!all && waiting < kMemberBatch)) return {};
+    if (auto s = Run(c,
+                     "INSERT OR IGNORE INTO pattern_members(pattern_key, issue_rowid) SELECT "
+                     "pattern_key, issue_rowid FROM pattern_members_new ORDER BY 1, 2");
+        !s) {
+      return s;
+    }
+    if (auto s = Run(c, "DELETE FROM pattern_members_new"); !s) return s;
+    txn_new_members_ = -new_members_;
+    return {};
+  }
+
   // Undoes the writer's in-memory state after a ROLLBACK: cached sequences, queued pattern
   // changes, and the engine state of every workspace the transaction assigned in (rebuilt
   // from the committed rows on next use).
@@ -1586,6 +1617,7 @@ class SqliteStore final : public Store {
     committed_events_.clear();
     pending_patterns_.RolledBack();
     fts_.clear();
+    txn_new_members_ = 0;
     if (assigner_ != nullptr) {
       for (const auto& ws : engine_workspaces_) assigner_->Reload(ws);
     }
@@ -1644,6 +1676,16 @@ class SqliteStore final : public Store {
     int rc = (*s)->Step();
     (*s)->Reset();
     if (rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, sql));
+    return {};
+  }
+
+  Status CountNewMembers() {
+    auto s = writer_conn_->Prepare("SELECT COUNT(*) FROM pattern_members_new");
+    if (!s) return Fail(s.error());
+    if (int rc = (*s)->Step(); rc != SQLITE_ROW)
+      return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "count pattern members"));
+    new_members_ = (*s)->Int(0);
+    (*s)->Reset();
     return {};
   }
 
@@ -1767,7 +1809,21 @@ class SqliteStore final : public Store {
     BindIssue(**s, issue);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
-    fts_.Added(sqlite3_last_insert_rowid(c.raw()), issue.title, issue.body);
+    long long rowid = sqlite3_last_insert_rowid(c.raw());
+    fts_.Added(rowid, issue.title, issue.body);
+    return AddMember(c, rowid, issue.pattern_id);
+  }
+
+  // Lists issue `rowid` under `pattern_id` (nothing for none) in pattern_members_new; the
+  // writer moves the list into pattern_members in batches (MoveMembers).
+  Status AddMember(Conn& c, long long rowid, const std::string& pattern_id) {
+    if (pattern_id.empty()) return {};
+    auto s = c.Prepare("INSERT INTO pattern_members_new(issue_rowid, pattern_key) VALUES(?1, ?2)");
+    if (!s) return Fail(s.error());
+    (*s)->Bind(1, rowid).Bind(2, static_cast<long long>(sqlite::PatternKey(pattern_id)));
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "list pattern member"));
+    ++txn_new_members_;
     return {};
   }
 
@@ -1798,7 +1854,7 @@ class SqliteStore final : public Store {
     if (before.title != issue.title || before.body != issue.body) {
       fts_.Changed(rowid, before.title, before.body, issue.title, issue.body);
     }
-    return {};
+    return pattern_changed ? AddMember(c, rowid, issue.pattern_id) : Status{};
   }
 
   // Asks the engine for the pattern of `issue` (made from `r`) and queues the pattern row
@@ -1982,16 +2038,23 @@ class SqliteStore final : public Store {
     // Move the issues, each with its issue.updated event.
     std::vector<Issue> moved;
     {
-      auto s =
-          c.Prepare(std::string("UPDATE issues SET pattern_id=?1, pattern_key=causeloop_key(?1), "
-                                "updated_at=?2 WHERE pattern_key=causeloop_key(?4) AND "
-                                "workspace_id=?3 AND pattern_id=?4 RETURNING ") +
-                    kIssueColumns);
+      auto s = c.Prepare(
+          "UPDATE issues SET pattern_id=?1, pattern_key=causeloop_key(?1), "
+          "updated_at=?2 WHERE " +
+          sqlite::IssuesOfPattern("causeloop_key(?4)") +
+          " AND +workspace_id=?3 AND pattern_id=?4 RETURNING " + kIssueColumns);
       if (!s) return Fail(s.error());
       (*s)->Bind(1, dst->id).Bind(2, now_ms).Bind(3, ws).Bind(4, src->id);
       int rc;
-      while ((rc = (*s)->Step()) == SQLITE_ROW) moved.push_back(ReadIssue(**s));
+      std::vector<long long> rowids;
+      while ((rc = (*s)->Step()) == SQLITE_ROW) {
+        moved.push_back(ReadIssue(**s, &rowids.emplace_back()));
+      }
       if (rc != SQLITE_DONE) return Fail(sqlite::SqliteError(c.raw(), rc, "move issues"));
+      (*s)->Reset();
+      for (long long rowid : rowids) {
+        if (auto added = AddMember(c, rowid, dst->id); !added) return Fail(added.error());
+      }
     }
     for (const auto& i : moved) {
       if (auto s = AppendEvent(c, ws, "issue.updated", IssueEventData(i, false), now); !s)
@@ -2123,7 +2186,9 @@ class SqliteStore final : public Store {
   }
 
   Result<IssuePage> List(Conn& c, const std::string& ws, const IssueQuery& q) {
-    std::string where = " WHERE i.workspace_id=?";
+    // By pattern, the pattern's member list (IssuesOfPattern) beats the workspace's index.
+    std::string where =
+        q.pattern_id.empty() ? " WHERE i.workspace_id=?" : " WHERE +i.workspace_id=?";
     std::vector<std::function<void(Stmt&, int)>> binds;
     auto add_text = [&](const char* clause, std::string value) {
       where += clause;
@@ -2139,7 +2204,10 @@ class SqliteStore final : public Store {
     if (!q.service.empty()) add_text(" AND i.service=?", q.service);
     if (!q.team.empty()) add_text(" AND i.team=?", q.team);
     if (!q.pattern_id.empty()) {
-      add_text(" AND i.pattern_key=causeloop_key(?)", q.pattern_id);  // the index
+      static const std::string kOfPattern =
+          " AND " + sqlite::IssuesOfPattern("causeloop_key(?)", "i");  // two parameters
+      add_text(kOfPattern.c_str(), q.pattern_id);
+      binds.push_back([v = q.pattern_id](Stmt& s, int i) { s.Bind(i, v); });
       add_text(" AND i.pattern_id=?", q.pattern_id);
     }
     if (!q.connector_id.empty()) add_text(" AND i.connector_id=?", q.connector_id);
@@ -2207,6 +2275,10 @@ class SqliteStore final : public Store {
   PatternAssigner* assigner_ = nullptr;
   sqlite::PatternBatch pending_patterns_;
   sqlite::FtsQueue fts_;  // the open transaction's full-text index changes
+  // Entries in pattern_members_new: committed, and the open transaction's change.
+  long long new_members_ = 0;
+  long long txn_new_members_ = 0;
+  static constexpr long long kMemberBatch = 8192;
   std::set<std::string> engine_workspaces_;
   // Requests per transaction lately, a slowly decaying maximum (writer thread): with the
   // queue, whether the writer is busy and pattern counters may wait (ApplyInTransaction).
