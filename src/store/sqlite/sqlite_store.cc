@@ -1831,8 +1831,9 @@ class SqliteStore final : public Store {
   // changed indexed columns and changed text are written.
   Status UpdateIssue(Conn& c, const Issue& issue, long long rowid, const Issue& before) {
     // Only the columns an update can change, so SQLite leaves the key and creation indexes
-    // alone; the indexed severity and pattern_id columns are written only when they changed
-    // (an index is rewritten whenever its column appears in SET).
+    // alone; the indexed severity column is written only when it changed (an index is
+    // rewritten whenever its column appears in SET), and a new pattern_id lists the issue
+    // under its new pattern (AddMember; issues.pattern_key is kept in step, unindexed).
     bool severity_changed = before.severity != issue.severity;
     bool pattern_changed = before.pattern_id != issue.pattern_id;
     static const std::string kBase =
