@@ -20,7 +20,9 @@ TEST(TimeTest, ParsesOffsetsIntoUtc) {
 TEST(TimeTest, RejectsWhatIsNotRfc3339) {
   for (const char* bad :
        {"", "2023-11-14", "2023-13-01T00:00:00Z", "2023-02-30T00:00:00Z", "2023-11-14T22:13:20",
-        "2023-11-14T22:13:20Zjunk", "yesterday", "2023-11-14T22:13:20.Z", "2023-11-14T25:00:00Z"}) {
+        "2023-11-14T22:13:20Zjunk", "yesterday", "2023-11-14T22:13:20.Z", "2023-11-14T25:00:00Z",
+        // Valid as written, but outside years 0000-9999 once in UTC (found by fuzzing).
+        "0000-01-01T02:38:14.739+02:39", "9999-12-31T23:30:00-01:00"}) {
     EXPECT_FALSE(ParseRfc3339(bad)) << bad;
   }
 }
@@ -28,6 +30,11 @@ TEST(TimeTest, RejectsWhatIsNotRfc3339) {
 TEST(TimeTest, RoundTrips) {
   SystemTime t = FromUnixMillis(1234567890987);
   EXPECT_EQ(*ParseRfc3339(FormatRfc3339(t)), t);
+  for (const char* edge : {"0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"}) {
+    auto parsed = ParseRfc3339(edge);
+    ASSERT_TRUE(parsed) << edge;
+    EXPECT_EQ(FormatRfc3339(*parsed), edge);
+  }
 }
 
 TEST(JsonWriterTest, PlacesCommasAndEscapes) {

@@ -93,6 +93,10 @@ Result<SystemTime> ParseRfc3339(std::string_view s) {
   if (sec == 60) sec = 59;  // leap second: clamp, as most systems do
   long long days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   long long total = days * 86400 + hour * 3600LL + min * 60LL + sec - offset_min * 60;
+  // An offset can carry year 0000 or 9999 past the four digits RFC 3339 can write in UTC.
+  static const long long kFirst = DaysFromCivil(0, 1, 1) * 86400;
+  static const long long kEnd = DaysFromCivil(10000, 1, 1) * 86400;
+  if (total < kFirst || total >= kEnd) return bad();
   return FromUnixMillis(total * 1000 + millis);
 }
 
