@@ -1530,30 +1530,21 @@ class SqliteStore final : public Store {
       forced = forced || closed_;
       write_all = forced || (queue_.empty() && recent_tasks_ < kBusyTasks);
     }
+    auto fail = [&](const Error& e) {
+      tx_error = e;
+      (void)Run(c, "ROLLBACK");
+      AfterRollback(c);
+      return TxOutcome::kTransactionFailed;
+    };
     // The full-text index changes of the whole group, in rowid order (see FtsQueue).
-    if (Status indexed = fts_.Apply(c, "issues_fts"); !indexed) {
-      tx_error = indexed.error();
-      (void)Run(c, "ROLLBACK");
-      AfterRollback(c);
-      return TxOutcome::kTransactionFailed;
-    }
-    if (Status moved = MoveMembers(c, forced); !moved) {
-      tx_error = moved.error();
-      (void)Run(c, "ROLLBACK");
-      AfterRollback(c);
-      return TxOutcome::kTransactionFailed;
-    }
+    if (Status indexed = fts_.Apply(c, "issues_fts"); !indexed) return fail(indexed.error());
+    if (Status moved = MoveMembers(c, forced); !moved) return fail(moved.error());
     Status flushed = pending_patterns_.Flush(
         c, clock_.Now(), write_all,
         [this, &c](const std::string& ws, const char* type, const std::string& data) {
           return AppendEvent(c, ws, type, data, clock_.Now());
         });
-    if (!flushed) {
-      tx_error = flushed.error();
-      (void)Run(c, "ROLLBACK");
-      AfterRollback(c);
-      return TxOutcome::kTransactionFailed;
-    }
+    if (!flushed) return fail(flushed.error());
     Status committed;
     {
       // The completion thread fsyncs the WAL before anything of this transaction is
@@ -1561,12 +1552,7 @@ class SqliteStore final : public Store {
       sqlite::DeferWalSync defer;
       committed = Run(c, "COMMIT");
     }
-    if (!committed) {
-      tx_error = committed.error();
-      (void)Run(c, "ROLLBACK");
-      AfterRollback(c);
-      return TxOutcome::kTransactionFailed;
-    }
+    if (!committed) return fail(committed.error());
     c.ResetUsed();
     engine_workspaces_.clear();
     pending_patterns_.Committed();
