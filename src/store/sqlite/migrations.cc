@@ -324,8 +324,29 @@ INSERT INTO pattern_members(pattern_key, issue_rowid)
 DROP INDEX issues_pattern_key;
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations = {
-    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}}};
+// v9: two writes less per ingest request. An ingest job was a row plus an entry in the
+// index on its id (two B-trees, four pages per single-event transaction); keyed by its id
+// (a ULID, so new jobs append) it is one. And issues.pattern_key, unread since v8 (the
+// member lists carry the key), is no longer kept.
+constexpr const char* kV9 = R"sql(
+CREATE TABLE ingest_jobs_v9 (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  accepted INTEGER NOT NULL,
+  rejected INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO ingest_jobs_v9(id, workspace_id, status, accepted, rejected, created_at, completed_at)
+  SELECT id, workspace_id, status, accepted, rejected, created_at, completed_at FROM ingest_jobs;
+DROP TABLE ingest_jobs;
+ALTER TABLE ingest_jobs_v9 RENAME TO ingest_jobs;
+ALTER TABLE issues DROP COLUMN pattern_key;
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations = {
+    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}}};
 
 }  // namespace
 

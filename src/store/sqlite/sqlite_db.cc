@@ -17,8 +17,8 @@ int64_t PatternKey(std::string_view pattern_id) {
 
 namespace {
 
-// causeloop_key(text) -> PatternKey(text), NULL for NULL: lets statements keep the integer
-// issues.pattern_key column in step with pattern_id without a second bound parameter.
+// causeloop_key(text) -> PatternKey(text), NULL for NULL: lets statements find a pattern's
+// member lists (IssuesOfPattern) from the bound pattern id, and migration v5 fill its column.
 void PatternKeyFunction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
     sqlite3_result_null(ctx);

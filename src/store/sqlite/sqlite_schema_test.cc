@@ -44,18 +44,20 @@ class SqliteSchemaTest : public ::testing::Test {
     }
   }
 
+  // An issue row; `listed` also lists it under its pattern, as the store's writer does.
   void InsertIssue(Conn& c, const std::string& id, const char* pattern_sql, long long last_seen = 0,
-                   bool keyed = false) {
+                   bool listed = false) {
     std::string sql =
         "INSERT INTO issues(id, workspace_id, source, external_id, title, severity, status, "
-        "pattern_id, first_seen_at, last_seen_at, created_at, updated_at" +
-        std::string(keyed ? ", pattern_key" : "") + ") VALUES('" + id + "', 'ws_1', 'jira', '" +
-        id + "', 'disk full', 3, 'open', " + pattern_sql + ", 0, " + std::to_string(last_seen) +
-        ", 0, 0" + (keyed ? std::string(", causeloop_key(") + pattern_sql + ")" : "") + ")";
+        "pattern_id, first_seen_at, last_seen_at, created_at, updated_at) VALUES('" +
+        id + "', 'ws_1', 'jira', '" + id + "', 'disk full', 3, 'open', " + pattern_sql + ", 0, " +
+        std::to_string(last_seen) + ", 0, 0)";
     ASSERT_TRUE(c.Exec(sql.c_str()));
-    if (keyed) {  // listed under its pattern, as the store lists it
+    if (listed) {
       std::string member =
-          "INSERT INTO pattern_members SELECT pattern_key, rowid FROM issues WHERE id='" + id + "'";
+          "INSERT INTO pattern_members SELECT causeloop_key(pattern_id), rowid FROM issues "
+          "WHERE id='" +
+          id + "'";
       ASSERT_TRUE(c.Exec(member.c_str()));
     }
   }
@@ -113,16 +115,19 @@ TEST_F(SqliteSchemaTest, MigratingFromV4KeysTheIssuesAPatternAlreadyHeld) {
   auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
   ASSERT_TRUE(store) << store.error().message;
 
+  // Keyed by v5, listed by v8 (the column that carried the key is gone since v9).
   auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
   ASSERT_TRUE(c);
-  auto s = (*c)->Prepare("SELECT id, pattern_key FROM issues ORDER BY id");
-  ASSERT_TRUE(s);
-  ASSERT_EQ((*s)->Step(), SQLITE_ROW);
-  EXPECT_EQ((*s)->Int(1), PatternKey("pat_A"));
-  ASSERT_EQ((*s)->Step(), SQLITE_ROW);
-  EXPECT_EQ((*s)->Text(0), "iss_b");
-  EXPECT_TRUE((*s)->IsNull(1));
-  (*s)->Reset();
+  EXPECT_EQ(Count(**c,
+                  "SELECT COUNT(*) FROM pattern_members m JOIN issues i ON "
+                  "i.rowid = m.issue_rowid WHERE i.id = 'iss_a' AND m.pattern_key = " +
+                      std::to_string(PatternKey("pat_A"))),
+            1);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM pattern_members"), 1) << "iss_b has no pattern";
+  EXPECT_EQ(Count(**c,
+                  "SELECT COUNT(*) FROM pragma_table_info('issues') "
+                  "WHERE name = 'pattern_key'"),
+            0);
 
   // The store finds the migrated issue by its pattern.
   IssueQuery q;
@@ -131,6 +136,33 @@ TEST_F(SqliteSchemaTest, MigratingFromV4KeysTheIssuesAPatternAlreadyHeld) {
   ASSERT_TRUE(page) << page.error().message;
   ASSERT_EQ(page->items.size(), 1u);
   EXPECT_EQ(page->items[0].id, "iss_a");
+}
+
+TEST_F(SqliteSchemaTest, MigratingFromV8KeepsIngestJobsInATableKeyedByTheirId) {
+  CreateAtVersion(8);
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->Exec(
+        "INSERT INTO ingest_jobs VALUES('ing_job_1', 'ws_1', 'partial', 3, 1, 1000, 2000)"));
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  auto job = (*store)->GetIngestJob("ws_1", "ing_job_1");
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->status, "partial");
+  EXPECT_EQ(job->accepted, 3);
+  EXPECT_EQ(job->rejected, 1);
+  EXPECT_EQ(job->created_at, FromUnixMillis(1000));
+  EXPECT_EQ(job->completed_at, FromUnixMillis(2000));
+  EXPECT_FALSE((*store)->GetIngestJob("ws_2", "ing_job_1")) << "another workspace's job";
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  // One B-tree: the table is its primary key's index.
+  EXPECT_EQ(Count(**c,
+                  "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'ingest_jobs' AND "
+                  "sql LIKE '%WITHOUT ROWID%'"),
+            1);
 }
 
 TEST_F(SqliteSchemaTest, IssuesOfAPatternAreFoundThroughItsMemberLists) {

@@ -1789,8 +1789,8 @@ class SqliteStore final : public Store {
         "title_truncated, body, body_truncated, severity, status, service, environment, team, "
         "assignee, labels, metadata, external_url, connector_id, pattern_id, occurrences, "
         "risk_score, source_created_at, source_updated_at, first_seen_at, last_seen_at, "
-        "resolved_at, created_at, updated_at, resolution, pattern_key) VALUES("
-        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,causeloop_key(?20))");
+        "resolved_at, created_at, updated_at, resolution) VALUES("
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return Fail(s.error());
     BindIssue(**s, issue);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
@@ -1819,7 +1819,7 @@ class SqliteStore final : public Store {
     // Only the columns an update can change, so SQLite leaves the key and creation indexes
     // alone; the indexed severity column is written only when it changed (an index is
     // rewritten whenever its column appears in SET), and a new pattern_id lists the issue
-    // under its new pattern (AddMember; issues.pattern_key is kept in step, unindexed).
+    // under its new pattern (AddMember).
     bool severity_changed = before.severity != issue.severity;
     bool pattern_changed = before.pattern_id != issue.pattern_id;
     static const std::string kBase =
@@ -1830,8 +1830,8 @@ class SqliteStore final : public Store {
         "resolved_at=?27, updated_at=?29, resolution=?30";
     static const std::string kVariants[4] = {
         kBase + " WHERE rowid=?31", kBase + ", severity=?10 WHERE rowid=?31",
-        kBase + ", pattern_id=?20, pattern_key=causeloop_key(?20) WHERE rowid=?31",
-        kBase + ", severity=?10, pattern_id=?20, pattern_key=causeloop_key(?20) WHERE rowid=?31"};
+        kBase + ", pattern_id=?20 WHERE rowid=?31",
+        kBase + ", severity=?10, pattern_id=?20 WHERE rowid=?31"};
     auto s = c.Prepare(kVariants[(severity_changed ? 1 : 0) + (pattern_changed ? 2 : 0)]);
     if (!s) return Fail(s.error());
     BindIssue(**s, issue);
@@ -2025,11 +2025,9 @@ class SqliteStore final : public Store {
     // Move the issues, each with its issue.updated event.
     std::vector<Issue> moved;
     {
-      auto s = c.Prepare(
-          "UPDATE issues SET pattern_id=?1, pattern_key=causeloop_key(?1), "
-          "updated_at=?2 WHERE " +
-          sqlite::IssuesOfPattern("causeloop_key(?4)") +
-          " AND +workspace_id=?3 AND pattern_id=?4 RETURNING " + kIssueColumns);
+      auto s = c.Prepare("UPDATE issues SET pattern_id=?1, updated_at=?2 WHERE " +
+                         sqlite::IssuesOfPattern("causeloop_key(?4)") +
+                         " AND +workspace_id=?3 AND pattern_id=?4 RETURNING " + kIssueColumns);
       if (!s) return Fail(s.error());
       (*s)->Bind(1, dst->id).Bind(2, now_ms).Bind(3, ws).Bind(4, src->id);
       int rc;
