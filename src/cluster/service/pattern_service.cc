@@ -20,6 +20,7 @@ struct PatternService::Workspace {
 
   // The pattern that holds `id`'s issues now (merges are flattened, so one hop, bounded).
   [[nodiscard]] std::string Live(std::string id) const {
+    if (merged_into.empty()) return id;
     for (int hops = 0; hops < 16; ++hops) {
       auto it = merged_into.find(id);
       if (it == merged_into.end()) break;
@@ -39,9 +40,11 @@ Signal SignalOf(const std::string& title, const std::string& body, const std::st
 }  // namespace
 
 std::string FingerprintHex(uint64_t fingerprint) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fingerprint));
-  return buf;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, fingerprint >>= 4)
+    out[static_cast<size_t>(i)] = kDigits[fingerprint & 0xf];
+  return out;
 }
 
 PatternService::PatternService(store::Store& store, const Clock& clock, Random& random,
@@ -98,6 +101,7 @@ namespace {
 // Prepare()'s result, with how long preparing took (reported with the assignment's time).
 struct PreparedRecord final : store::PatternAssigner::Prepared {
   PreparedSignal signal;
+  std::string fingerprint;  // FingerprintHex(signal.fingerprint), made off the writer
   double seconds = 0;
 };
 
@@ -105,6 +109,7 @@ std::shared_ptr<const PreparedRecord> PrepareRecord(const model::IssueRecord& r)
   auto started = std::chrono::steady_clock::now();
   auto p = std::make_shared<PreparedRecord>();
   p->signal = Prepare(SignalOf(r.title, r.body, r.service, r.source));
+  p->fingerprint = FingerprintHex(p->signal.fingerprint);
   p->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return p;
 }
@@ -127,7 +132,7 @@ Result<store::PatternChoice> PatternService::Assign(const std::string& ws,
     p = own.get();
   }
   auto started = std::chrono::steady_clock::now();
-  Result<store::PatternChoice> choice = AssignLocked(ws, p->signal);
+  Result<store::PatternChoice> choice = AssignLocked(ws, p->signal, p->fingerprint);
   if (latency_observer_) {
     latency_observer_(
         p->seconds +
@@ -137,14 +142,16 @@ Result<store::PatternChoice> PatternService::Assign(const std::string& ws,
 }
 
 Result<store::PatternChoice> PatternService::AssignLocked(const std::string& ws,
-                                                          const PreparedSignal& prepared) {
+                                                          const PreparedSignal& prepared,
+                                                          const std::string& fingerprint) {
   std::unique_lock<std::mutex> lock;
   auto w = Acquire(ws, lock);
   if (!w) return Fail(w.error());
   Workspace& st = **w;
   store::PatternChoice choice;
-  choice.fingerprint = FingerprintHex(prepared.fingerprint);
-  if (auto it = st.overrides.find(choice.fingerprint); it != st.overrides.end()) {
+  choice.fingerprint = fingerprint;
+  if (auto it = st.overrides.empty() ? st.overrides.end() : st.overrides.find(choice.fingerprint);
+      it != st.overrides.end()) {
     // A person decided where this fingerprint belongs: the engine does not learn from it.
     choice.pattern_id = st.Live(it->second);
     choice.manual = true;

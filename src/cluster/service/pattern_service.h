@@ -64,8 +64,10 @@ class PatternService final : public store::PatternAssigner {
   // The workspace's state, loaded from the store when needed; its mutex is held on return.
   Result<Workspace*> Acquire(const std::string& workspace_id, std::unique_lock<std::mutex>& lock);
   Status Load(const std::string& workspace_id, Workspace& w);
+  // `fingerprint` is FingerprintHex(prepared.fingerprint).
   Result<store::PatternChoice> AssignLocked(const std::string& workspace_id,
-                                            const PreparedSignal& prepared);
+                                            const PreparedSignal& prepared,
+                                            const std::string& fingerprint);
 
   store::Store& store_;
   const Clock& clock_;

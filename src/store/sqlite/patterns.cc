@@ -108,10 +108,12 @@ std::string PatternEventData(const model::Pattern& p,
 }
 
 PatternBatch::Entry& PatternBatch::EntryFor(const std::string& ws, const std::string& pattern_id) {
-  std::string key = ws + '\n' + pattern_id;
-  auto it = index_.find(key);
+  // Called for every issue a transaction adds: the key is built in a buffer that keeps its
+  // capacity, and copied only for a pattern the transaction has not touched yet.
+  key_.assign(ws).append(1, '\n').append(pattern_id);
+  auto it = index_.find(key_);
   if (it != index_.end()) return entries_[it->second];
-  index_.emplace(std::move(key), entries_.size());
+  index_.emplace(key_, entries_.size());
   Entry& e = entries_.emplace_back();
   e.ws = ws;
   e.pattern_id = pattern_id;
@@ -134,10 +136,10 @@ void PatternBatch::AddIssue(const std::string& ws, const PatternChoice& choice,
   e.last_seen = std::max(e.last_seen, issue.last_seen_at);
   auto add_facet = [&e](const char* kind, const std::string& value) {
     if (value.empty()) return;
-    std::pair<std::string, std::string> f{kind, value};
-    if (std::find(e.facets.begin(), e.facets.end(), f) == e.facets.end()) {
-      e.facets.push_back(std::move(f));
-    }
+    auto same = [&](const std::pair<std::string, std::string>& f) {
+      return f.second == value && f.first == kind;
+    };
+    if (std::none_of(e.facets.begin(), e.facets.end(), same)) e.facets.emplace_back(kind, value);
   };
   add_facet("service", issue.service);
   add_facet("source", issue.source);
@@ -265,11 +267,10 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const Append
     key.append(1, '\n').append(e.pattern_id);
     // Facet rows are written at once (idempotent, and cached once known).
     for (const auto& [kind, value] : e.facets) {
-      std::string facet = key;
-      facet.append(1, '\n').append(kind).append(1, '\n').append(value);
-      if (known_facets_.count(facet) != 0) continue;
+      key_.assign(key).append(1, '\n').append(kind).append(1, '\n').append(value);
+      if (known_facets_.count(key_) != 0) continue;
       if (auto s = InsertFacet(c, e.ws, e.pattern_id, kind.c_str(), value); !s) return s;
-      written_facets_.push_back(std::move(facet));
+      written_facets_.push_back(key_);
     }
     auto last = last_written_.find(key);
     bool recent = last != last_written_.end() && now - last->second < kMinRowInterval;

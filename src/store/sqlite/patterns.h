@@ -102,6 +102,7 @@ class PatternBatch {
 
   std::vector<Entry> entries_;
   std::unordered_map<std::string, size_t> index_;  // ws + '\n' + pattern id -> entry
+  std::string key_;                                // scratch for EntryFor and Flush
   std::map<std::pair<std::string, long long>, ClusterState> clusters_;
   // Facet rows known to be committed, "ws\npattern\nkind\nvalue" (bounded: dropped when
   // it grows past kMaxKnownFacets), and those written by the open transaction.

@@ -74,7 +74,14 @@ Conn::~Conn() {
   sqlite3_close(db_);
 }
 
-Result<Stmt*> Conn::Prepare(const std::string& sql) {
+size_t Conn::SqlHash::operator()(std::string_view sql) const noexcept {
+  constexpr size_t kEnd = 48;
+  std::hash<std::string_view> h;
+  if (sql.size() <= 2 * kEnd) return h(sql);
+  return h(sql.substr(0, kEnd)) ^ (h(sql.substr(sql.size() - kEnd)) * 31) ^ sql.size();
+}
+
+Result<Stmt*> Conn::Prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second->Reset();
@@ -82,10 +89,10 @@ Result<Stmt*> Conn::Prepare(const std::string& sql) {
     return it->second.get();
   }
   sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &s, nullptr);
   if (rc != SQLITE_OK) return Fail(SqliteError(db_, rc, "prepare"));
-  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Stmt>(s));
+  auto [pos, inserted] = cache_.emplace(std::string(sql), std::make_unique<Stmt>(s));
   used_.push_back(pos->second.get());
   return pos->second.get();
 }
