@@ -469,6 +469,26 @@ TYPED_TEST(StoreConformanceTest, IngestJobIsRecorded) {
   EXPECT_FALSE(this->store_->GetIngestJob(this->other_ws_, "ing_job_1"));
 }
 
+// Jobs answer for 7 days (docs/api-choices.md); later ingest calls forget older ones.
+TYPED_TEST(StoreConformanceTest, IngestJobsAreForgottenAfterSevenDays) {
+  auto ingest = [this](const std::string& key) {
+    IngestJob job = this->CompletedJob(this->ws_, 1);
+    auto r = Wait<std::vector<UpsertOutcome>>(
+        [&](auto cb) { this->store_->Ingest(this->ws_, {Rec("jira", key, "x")}, job, cb); });
+    EXPECT_TRUE(r);
+    return job.id;
+  };
+  std::string old_job = ingest("1");
+  this->clock_.Advance(std::chrono::hours(6 * 24));
+  std::string recent_job = ingest("2");
+  ASSERT_TRUE(this->store_->GetIngestJob(this->ws_, old_job)) << "6 days old";
+  this->clock_.Advance(std::chrono::hours(24) + Millis(1));
+  std::string new_job = ingest("3");
+  EXPECT_FALSE(this->store_->GetIngestJob(this->ws_, old_job)) << "7 days and 1 ms old";
+  EXPECT_TRUE(this->store_->GetIngestJob(this->ws_, recent_job));
+  EXPECT_TRUE(this->store_->GetIngestJob(this->ws_, new_job));
+}
+
 TYPED_TEST(StoreConformanceTest, CloseDrainsQueuedWrites) {
   std::atomic<int> committed{0};
   for (int i = 0; i < 50; ++i) {

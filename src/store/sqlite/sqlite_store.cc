@@ -618,6 +618,7 @@ class SqliteStore final : public Store {
           (*s)->Bind(7, ToUnixMillis(j.completed_at));
           if (int rc = (*s)->Step(); rc != SQLITE_DONE)
             return Fail(sqlite::SqliteError(c.raw(), rc, "insert job"));
+          if (auto f = ForgetJobs(c, j.completed_at - kJobMemory); !f) return Fail(f.error());
           return out;
         },
         std::move(done));
@@ -1857,6 +1858,24 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // Deletes up to kForgetJobs jobs created before `before`, oldest first. A job's id starts
+  // with its creation time (a ULID), so the oldest are the first keys of the table and the
+  // bound is the id of a job made at `before` with no random bits.
+  Status ForgetJobs(Conn& c, SystemTime before) {
+    struct Zeros final : Random {
+      void Fill(std::span<unsigned char> out) override { std::fill(out.begin(), out.end(), 0); }
+    } zeros;
+    auto s = c.Prepare(
+        "DELETE FROM ingest_jobs WHERE id IN (SELECT id FROM ingest_jobs WHERE id >= 'ing_job_' "
+        "AND "
+        "id < ?1 LIMIT ?2)");
+    if (!s) return Fail(s.error());
+    (*s)->Bind(1, NewId("ing_job_", before, zeros)).Bind(2, kForgetJobs);
+    if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(c.raw(), rc, "forget jobs"));
+    return {};
+  }
+
   // Replay protection (see IngestJob): runs before any record so a repeated delivery writes
   // nothing. Old ids are forgotten a batch at a time here, on the path that adds them.
   Status RememberDelivery(Conn& c, const std::string& ws, const IngestJob& job) {
@@ -2278,6 +2297,11 @@ class SqliteStore final : public Store {
   // bounds the extra work one ingest takes on.
   static constexpr auto kDeliveryMemory = std::chrono::hours(7 * 24);
   static constexpr int kForgetBatch = 200;
+  // Ingest jobs answer GET /v1/ingest/status for 7 days. Each ingest call forgets at most
+  // two expired ones, twice what it adds, so the table stays bounded at a cost of one
+  // short delete per call.
+  static constexpr auto kJobMemory = std::chrono::hours(7 * 24);
+  static constexpr int kForgetJobs = 2;
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
