@@ -61,12 +61,15 @@ std::string BaseWorkload(const std::string& name) {
 
 struct Config {
   std::string binary = CAUSELOOP_DEFAULT_BINARY;
+  // Each workload next to its clustering-off twin, so drift of the machine between them is
+  // as small as it can be.
   std::vector<std::string> workloads = {
-      "single",           "batch-new",           "batch-dedup",          "ceiling",
-      "single-nocluster", "batch-new-nocluster", "batch-dedup-nocluster"};
+      "single",      "single-nocluster",      "batch-new", "batch-new-nocluster",
+      "batch-dedup", "batch-dedup-nocluster", "ceiling"};
   double seconds = 10;      // measured phase length
   double warmup = 2;        // warm-up before the measured phases
   int runs = 3;             // measured phases per workload
+  int rounds = 1;           // passes over the whole workload list
   int connections = 64;     // single-event workload
   int senders = 8;          // batch workloads
   int batch_size = 500;     // records per batch request
@@ -85,6 +88,7 @@ struct Config {
 struct WorkloadReport {
   std::string name;
   std::vector<PhaseStats> runs;
+  std::vector<int> round_of_run;  // 1-based round of each run (--rounds)
   std::vector<PhaseSummary> summaries;
   std::string error;
   std::string note;
@@ -103,6 +107,10 @@ SQLite upsert ceiling measured in the same run. Loopback only.
   --seconds S            length of each measured run (default 10)
   --warmup S             warm-up before the measured runs (default 2)
   --runs N               measured runs per workload; the median is reported (default 3)
+  --rounds N             run the whole workload list N times, each time on fresh servers
+                         (default 1); medians are over every run, and clustering on vs off
+                         is also compared round by round (the median of the per-round
+                         ratios), which a machine whose speed drifts over minutes skews less
   --connections N        keep-alive connections for `single` (default 64)
   --senders N            concurrent senders for the batch workloads (default 8)
   --batch-size N         records per batch request, 1-500 (default 500)
@@ -168,6 +176,8 @@ bool ParseFlags(int argc, char** argv, Config& c) {
         c.warmup = std::stod(value);
       else if (flag == "--runs")
         c.runs = std::stoi(value);
+      else if (flag == "--rounds")
+        c.rounds = std::stoi(value);
       else if (flag == "--connections")
         c.connections = std::stoi(value);
       else if (flag == "--senders")
@@ -214,6 +224,7 @@ bool ParseFlags(int argc, char** argv, Config& c) {
   if (c.seconds <= 0 || c.seconds > 3600) return bad("--seconds must be in (0, 3600]");
   if (c.warmup < 0 || c.warmup > 600) return bad("--warmup must be in [0, 600]");
   if (c.runs < 1 || c.runs > 100) return bad("--runs must be in [1, 100]");
+  if (c.rounds < 1 || c.rounds > 20) return bad("--rounds must be in [1, 20]");
   if (c.connections < 1 || c.connections > 4096) return bad("--connections must be in [1, 4096]");
   if (c.senders < 1 || c.senders > 1024) return bad("--senders must be in [1, 1024]");
   if (c.batch_size < 1 || c.batch_size > 500) return bad("--batch-size must be in [1, 500]");
@@ -553,17 +564,48 @@ std::string Verdict(const std::string& name, const Medians& m) {
   return std::string(ok ? "meets" : "BELOW") + " the bar (" + bar + ")";
 }
 
+// The median records/s of each round's runs.
+std::map<int, double> RoundRates(const WorkloadReport& r) {
+  std::map<int, std::vector<double>> rates;
+  for (std::size_t i = 0; i < r.summaries.size() && i < r.round_of_run.size(); ++i) {
+    rates[r.round_of_run[i]].push_back(r.summaries[i].records_per_s);
+  }
+  std::map<int, double> out;
+  for (auto& [round, v] : rates) out[round] = Median(v);
+  return out;
+}
+
+// On / off within each round both ran in.
+std::vector<double> RoundRatios(const WorkloadReport& on, const WorkloadReport& off) {
+  const std::map<int, double> a = RoundRates(on), b = RoundRates(off);
+  std::vector<double> out;
+  for (const auto& [round, rate] : a) {
+    auto it = b.find(round);
+    if (it != b.end() && it->second > 0) out.push_back(rate / it->second);
+  }
+  return out;
+}
+
 void PrintReport(const std::vector<WorkloadReport>& reports) {
   std::printf("\n%-14s %-6s %11s %9s %8s %8s %8s %6s %-12s %6s %6s %8s %7s\n", "workload", "run",
               "records/s", "req/s", "p50 ms", "p99 ms", "max ms", "dedup%", "non-2xx", "errors",
               "gen%", "srv us/r", "rss MiB");
   for (const WorkloadReport& r : reports) {
+    const bool rounds = !r.round_of_run.empty() && r.round_of_run.back() > 1;
+    int run_in_round = 0;
     for (std::size_t i = 0; i < r.summaries.size(); ++i) {
       const PhaseSummary& s = r.summaries[i];
       const PhaseStats& p = r.runs[i];
-      PrintRow(r.name, std::to_string(i + 1), s.records_per_s, s.requests_per_s, s.p50_ms, s.p99_ms,
-               s.max_ms, s.dedup_fraction, FormatStatusCounts(p.non_2xx), s.errors,
-               s.generator_cpu_pct, s.server_cpu_us_per_record, p.server_rss_kib);
+      const int round = i < r.round_of_run.size() ? r.round_of_run[i] : 1;
+      run_in_round = i > 0 && i < r.round_of_run.size() && r.round_of_run[i - 1] == round
+                         ? run_in_round + 1
+                         : 1;
+      PrintRow(r.name,
+               rounds ? std::to_string(round) + "." + std::to_string(run_in_round)
+                      : std::to_string(i + 1),
+               s.records_per_s, s.requests_per_s, s.p50_ms, s.p99_ms, s.max_ms, s.dedup_fraction,
+               FormatStatusCounts(p.non_2xx), s.errors, s.generator_cpu_pct,
+               s.server_cpu_us_per_record, p.server_rss_kib);
     }
     if (!r.summaries.empty()) {
       const Medians m = MedianOf(r);
@@ -589,6 +631,12 @@ void PrintReport(const std::vector<WorkloadReport>& reports) {
                 Thousands(m_on.records_per_s).c_str(), Thousands(m_off.records_per_s).c_str(),
                 m_off.records_per_s > 0 ? m_on.records_per_s / m_off.records_per_s : 0.0,
                 Fixed(m_on.p99_ms, 2).c_str(), Fixed(m_off.p99_ms, 2).c_str());
+    const std::vector<double> per_round = RoundRatios(*on, off);
+    if (per_round.size() > 1) {
+      std::printf("  %-12s per round:", "");
+      for (double v : per_round) std::printf(" %.3f", v);
+      std::printf("; median %.3f\n", Median(per_round));
+    }
   }
   if (any_overhead) std::printf("\n");
   const std::vector<Ratio> ratios = Ratios(reports);
@@ -634,8 +682,9 @@ bool WriteJson(const std::string& path, const Config& c, const std::string& star
     << ",\n  \"machine\": " << JsonQuote(host_info) << ",\n  \"binary\": " << JsonQuote(c.binary)
     << ",\n  \"config\": {\"seconds\": " << JsonNumber(c.seconds)
     << ", \"warmup\": " << JsonNumber(c.warmup) << ", \"runs\": " << c.runs
-    << ", \"connections\": " << c.connections << ", \"senders\": " << c.senders
-    << ", \"batch_size\": " << c.batch_size << ", \"dedup_pool\": " << c.dedup_pool
+    << ", \"rounds\": " << c.rounds << ", \"connections\": " << c.connections
+    << ", \"senders\": " << c.senders << ", \"batch_size\": " << c.batch_size
+    << ", \"dedup_pool\": " << c.dedup_pool
     << ", \"dedup_fraction\": " << JsonNumber(c.dedup_fraction) << ", \"seed\": " << c.seed
     << "},\n  \"workloads\": [";
   bool first = true;
@@ -658,7 +707,9 @@ bool WriteJson(const std::string& path, const Config& c, const std::string& star
       for (std::size_t i = 0; i < r.summaries.size(); ++i) {
         const PhaseSummary& s = r.summaries[i];
         const PhaseStats& p = r.runs[i];
-        o << (i ? ",\n       " : "\n       ") << "{\"seconds\": " << JsonNumber(p.seconds)
+        o << (i ? ",\n       " : "\n       ")
+          << "{\"round\": " << (i < r.round_of_run.size() ? r.round_of_run[i] : 1)
+          << ", \"seconds\": " << JsonNumber(p.seconds)
           << ", \"records_per_s\": " << JsonNumber(s.records_per_s)
           << ", \"requests_per_s\": " << JsonNumber(s.requests_per_s)
           << ", \"p50_ms\": " << JsonNumber(s.p50_ms) << ", \"p99_ms\": " << JsonNumber(s.p99_ms)
@@ -743,17 +794,38 @@ int Main(int argc, char** argv) {
   std::fflush(stdout);
 
   std::vector<WorkloadReport> reports;
-  for (const std::string& w : c.workloads) {
-    if (g_interrupted.load()) break;
-    std::printf("running %s...\n", w.c_str());
-    std::fflush(stdout);
-    if (w == "ceiling") {
-      WorkloadReport new_keys, dedup;
-      RunCeiling(c, new_keys, dedup);
-      reports.push_back(std::move(new_keys));
-      reports.push_back(std::move(dedup));
-    } else {
-      reports.push_back(RunServerWorkload(w, c));
+  // A later round's runs join the report of the same name.
+  auto add = [&reports, &c](WorkloadReport r, int round) {
+    auto it = std::find_if(reports.begin(), reports.end(),
+                           [&](const WorkloadReport& x) { return x.name == r.name; });
+    if (it == reports.end()) it = reports.insert(reports.end(), WorkloadReport{r.name});
+    for (PhaseStats& run : r.runs) {
+      it->runs.push_back(std::move(run));
+      it->round_of_run.push_back(round);
+    }
+    auto join = [&c, round](std::string& to, const std::string& more) {
+      if (more.empty()) return;
+      if (!to.empty()) to += "; ";
+      if (c.rounds > 1) to += "round " + std::to_string(round) + ": ";
+      to += more;
+    };
+    join(it->note, r.note);
+    join(it->error, r.error);
+  };
+  for (int round = 1; round <= c.rounds; ++round) {
+    for (const std::string& w : c.workloads) {
+      if (g_interrupted.load()) break;
+      std::printf("running %s%s...\n", w.c_str(),
+                  c.rounds > 1 ? (" (round " + std::to_string(round) + ")").c_str() : "");
+      std::fflush(stdout);
+      if (w == "ceiling") {
+        WorkloadReport new_keys, dedup;
+        RunCeiling(c, new_keys, dedup);
+        add(std::move(new_keys), round);
+        add(std::move(dedup), round);
+      } else {
+        add(RunServerWorkload(w, c), round);
+      }
     }
   }
   for (WorkloadReport& r : reports) Summarize(r);

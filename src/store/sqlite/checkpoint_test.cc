@@ -121,10 +121,11 @@ TEST_F(SqliteCheckpointTest, TheWalStartsOverWhileTheWriterIsNeverIdle) {
   // ~40 frames per transaction, ~20,000 frames (~80 MiB) in all: without the writer
   // finishing checkpoints the WAL starts over at most once or twice here and grows to
   // nearly all of it. With it, ~1.5 MiB on an idle machine; the bound leaves room for a
-  // checkpointer starved of CPU by other tests (~12 MiB seen with six copies at once).
+  // checkpointer starved of CPU by other tests (~12 MiB seen with six copies at once, and
+  // once 40 MiB in a plain `ctest -j2` run on the shared VM, which failed a 24 MiB bound).
   EXPECT_GE(stats.wal_restarts, 5);
   const auto wal_bytes = std::filesystem::file_size(path_ + "-wal");
-  EXPECT_LT(wal_bytes, std::uintmax_t{24} << 20) << "WAL grew to " << wal_bytes;
+  EXPECT_LT(wal_bytes, std::uintmax_t{56} << 20) << "WAL grew to " << wal_bytes;
 }
 
 }  // namespace
