@@ -88,7 +88,7 @@ struct Config {
 struct WorkloadReport {
   std::string name;
   std::vector<PhaseStats> runs;
-  std::vector<int> round_of_run;  // 1-based round of each run (--rounds)
+  std::vector<int> round_of_run;  // 1-based round of each run, one per run (--rounds)
   std::vector<PhaseSummary> summaries;
   std::string error;
   std::string note;
@@ -567,7 +567,7 @@ std::string Verdict(const std::string& name, const Medians& m) {
 // The median records/s of each round's runs.
 std::map<int, double> RoundRates(const WorkloadReport& r) {
   std::map<int, std::vector<double>> rates;
-  for (std::size_t i = 0; i < r.summaries.size() && i < r.round_of_run.size(); ++i) {
+  for (std::size_t i = 0; i < r.summaries.size(); ++i) {
     rates[r.round_of_run[i]].push_back(r.summaries[i].records_per_s);
   }
   std::map<int, double> out;
@@ -596,10 +596,8 @@ void PrintReport(const std::vector<WorkloadReport>& reports) {
     for (std::size_t i = 0; i < r.summaries.size(); ++i) {
       const PhaseSummary& s = r.summaries[i];
       const PhaseStats& p = r.runs[i];
-      const int round = i < r.round_of_run.size() ? r.round_of_run[i] : 1;
-      run_in_round = i > 0 && i < r.round_of_run.size() && r.round_of_run[i - 1] == round
-                         ? run_in_round + 1
-                         : 1;
+      const int round = r.round_of_run[i];
+      run_in_round = i > 0 && r.round_of_run[i - 1] == round ? run_in_round + 1 : 1;
       PrintRow(r.name,
                rounds ? std::to_string(round) + "." + std::to_string(run_in_round)
                       : std::to_string(i + 1),
@@ -707,8 +705,7 @@ bool WriteJson(const std::string& path, const Config& c, const std::string& star
       for (std::size_t i = 0; i < r.summaries.size(); ++i) {
         const PhaseSummary& s = r.summaries[i];
         const PhaseStats& p = r.runs[i];
-        o << (i ? ",\n       " : "\n       ")
-          << "{\"round\": " << (i < r.round_of_run.size() ? r.round_of_run[i] : 1)
+        o << (i ? ",\n       " : "\n       ") << "{\"round\": " << r.round_of_run[i]
           << ", \"seconds\": " << JsonNumber(p.seconds)
           << ", \"records_per_s\": " << JsonNumber(s.records_per_s)
           << ", \"requests_per_s\": " << JsonNumber(s.requests_per_s)

@@ -1866,9 +1866,8 @@ class SqliteStore final : public Store {
       void Fill(std::span<unsigned char> out) override { std::fill(out.begin(), out.end(), 0); }
     } zeros;
     auto s = c.Prepare(
-        "DELETE FROM ingest_jobs WHERE id IN (SELECT id FROM ingest_jobs WHERE id >= 'ing_job_' "
-        "AND "
-        "id < ?1 LIMIT ?2)");
+        "DELETE FROM ingest_jobs WHERE id IN "
+        "(SELECT id FROM ingest_jobs WHERE id >= 'ing_job_' AND id < ?1 LIMIT ?2)");
     if (!s) return Fail(s.error());
     (*s)->Bind(1, NewId("ing_job_", before, zeros)).Bind(2, kForgetJobs);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
