@@ -184,6 +184,15 @@ TEST(EngineTest, FingerprintIgnoresVariablePartsOnly) {
             e.Fingerprint({"job 42 failed", {}, "b", {}}));
   // Stable across processes and builds: persisted fingerprints depend on it.
   EXPECT_EQ(e.Fingerprint(Title("job 42 failed on node-3")), 0x5f0e4cd54dc27c10ULL);
+  // With an error signature (exception, frames and codes) and a service.
+  const Signal crash{"KeyError in billing.charge",
+                     "Traceback (most recent call last):\n"
+                     "  File \"app/billing.py\", line 12, in charge\n"
+                     "    total = prices[sku]\n"
+                     "KeyError: 'sku-42' (errno ECONNRESET)",
+                     "billing", "sentry"};
+  EXPECT_NE(e.Fingerprint(crash), e.Fingerprint({crash.title, {}, crash.service, crash.source}));
+  EXPECT_EQ(e.Fingerprint(crash), 0x11c94788e0c9ac61ULL);
 }
 
 std::vector<std::string> Corpus() {

@@ -138,8 +138,14 @@ double TokenOverlap(const MaskedText& m, const std::vector<std::string>& tmpl) {
 }
 
 uint64_t FingerprintOf(const MaskedText& m, const ErrorSignature& sig, std::string_view service) {
-  uint64_t h = Hash(m.text);
-  h = Hash(sig.Text(), h ^ 0x1f);
+  uint64_t h = Hash(m.text) ^ 0x1f;
+  if (!sig.empty()) {  // Hash(sig.Text(), h), without building the text
+    h = Hash(sig.exception, h);
+    h = Hash("|", h);
+    h = Hash(sig.frames, h);
+    h = Hash("|", h);
+    h = Hash(sig.codes, h);
+  }
   h = Hash(service, h ^ 0x2f);
   return Mix(h);
 }

@@ -7,39 +7,42 @@
 namespace causeloop::cluster::internal {
 namespace {
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// Character classes, one table lookup each: the masker and the signature scanner test every
+// byte of every title and body on the ingest path.
+enum CharClass : uint8_t {
+  kSpace = 1,
+  kDigit = 2,
+  kAlpha = 4,
+  kHexLetter = 8,   // a-f, A-F
+  kDelim = 16,      // punctuation that separates the pieces of one token
+  kIdentExtra = 32, // '_', '$', '.': with letters and digits, an identifier's characters
+  kDash = 64,
+};
 
-// Punctuation that separates the pieces of one token.
-bool IsDelim(char c) {
-  switch (c) {
-    case '=':
-    case ':':
-    case ',':
-    case ';':
-    case '(':
-    case ')':
-    case '[':
-    case ']':
-    case '{':
-    case '}':
-    case '<':
-    case '>':
-    case '|':
-    case '/':
-    case '\\':
-    case '"':
-    case '\'':
-      return true;
-    default:
-      return false;
-  }
+constexpr std::array<uint8_t, 256> kCharClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (unsigned char c : std::string_view(" \t\n\r\f\v")) t[c] |= kSpace;
+  for (int c = '0'; c <= '9'; ++c) t[c] |= kDigit;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] |= kAlpha;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kAlpha;
+  for (int c = 'a'; c <= 'f'; ++c) t[c] |= kHexLetter;
+  for (int c = 'A'; c <= 'F'; ++c) t[c] |= kHexLetter;
+  for (unsigned char c : std::string_view("=:,;()[]{}<>|/\\\"'")) t[c] |= kDelim;
+  for (unsigned char c : std::string_view("_$.")) t[c] |= kIdentExtra;
+  t['-'] |= kDash;
+  return t;
+}();
+
+bool Is(char c, unsigned classes) {
+  return (kCharClass[static_cast<unsigned char>(c)] & classes) != 0;
 }
+
+bool IsSpace(char c) { return Is(c, kSpace); }
+bool IsDigit(char c) { return Is(c, kDigit); }
+bool IsAlpha(char c) { return Is(c, kAlpha); }
+bool IsAlnum(char c) { return Is(c, kDigit | kAlpha); }
+bool IsHex(char c) { return Is(c, kDigit | kHexLetter); }
+bool IsDelim(char c) { return Is(c, kDelim); }
 
 bool HasDigit(std::string_view s) { return std::any_of(s.begin(), s.end(), IsDigit); }
 
@@ -253,7 +256,8 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-bool IsIdentChar(char c) { return IsAlnum(c) || c == '_' || c == '$' || c == '.'; }
+bool IsIdentChar(char c) { return Is(c, kDigit | kAlpha | kIdentExtra); }
+bool IsWordChar(char c) { return Is(c, kDigit | kAlpha | kIdentExtra | kDash); }
 
 // Digits in frame names come from generated code (lambda$3, Foo$1): dropped.
 std::string FrameName(std::string_view s) {
@@ -394,23 +398,29 @@ class SignatureScanner {
   void Words(std::string_view line) {
     size_t i = 0;
     while (i < line.size()) {
-      while (i < line.size() && !IsIdentChar(line[i]) && line[i] != '-') ++i;
+      while (i < line.size() && !IsWordChar(line[i])) ++i;
       size_t j = i;
-      while (j < line.size() && (IsIdentChar(line[j]) || line[j] == '-')) ++j;
+      while (j < line.size() && IsWordChar(line[j])) ++j;
       std::string_view w = line.substr(i, j - i);
       while (!w.empty() && (w.back() == '.' || w.back() == '-')) w.remove_suffix(1);
-      if (!w.empty()) Word(w, line.substr(j));
+      if (MaybeSignatureWord(w)) Word(w, line.substr(j));
       i = j;
     }
   }
 
+  // Most words are none of the ones Word() looks for: decided on the first and last letters.
+  static bool MaybeException(std::string_view w) {
+    return w.size() >= 6 && (w.back() == 'n' || w.back() == 'r');
+  }
+  static bool MaybeCode(std::string_view w) {
+    return w.front() == 'E' || w.front() == 'S' || w.front() == 'O';
+  }
+  static bool MaybeSignatureWord(std::string_view w) {
+    return !w.empty() && (MaybeException(w) || MaybeCode(w));
+  }
+
   void Word(std::string_view w, std::string_view after) {
-    // Most words are none of these: decide on the first and last letters before anything else.
-    char first = w.front();
-    bool maybe_exception = w.size() >= 6 && (w.back() == 'n' || w.back() == 'r');
-    bool maybe_code = first == 'E' || first == 'S' || first == 'O';
-    if (!maybe_exception && !maybe_code) return;
-    if (maybe_exception && IsExceptionName(w)) {
+    if (MaybeException(w) && IsExceptionName(w)) {
       AddUnique(exceptions_, std::string(w.substr(w.find_last_of('.') + 1)));
       return;
     }
@@ -449,6 +459,11 @@ class SignatureScanner {
 
 void MaskInto(std::string_view input, MaskedText& out, size_t max_tokens) {
   out.Clear();
+  // Room for the usual case up front: words of ~6 bytes, masked text no longer than the input.
+  const size_t expect = std::min(max_tokens, input.size() / 6 + 4);
+  out.tokens.reserve(expect);
+  out.raw.reserve(expect);
+  out.text.reserve(input.size() + 8);
   Masker(input, out, max_tokens).Run();
 }
 
