@@ -9,18 +9,22 @@ namespace {
 
 // Character classes, one table lookup each: the masker and the signature scanner test every
 // byte of every title and body on the ingest path.
-enum CharClass : uint8_t {
+enum CharClass : uint16_t {
   kSpace = 1,
   kDigit = 2,
   kAlpha = 4,
-  kHexLetter = 8,   // a-f, A-F
-  kDelim = 16,      // punctuation that separates the pieces of one token
-  kIdentExtra = 32, // '_', '$', '.': with letters and digits, an identifier's characters
+  kHexLetter = 8,    // a-f, A-F
+  kDelim = 16,       // punctuation that separates the pieces of one token
+  kIdentExtra = 32,  // '_', '$', '.': with letters and digits, an identifier's characters
   kDash = 64,
+  kDot = 128,
+  kColon = 256,
+  kSlash = 512,
+  kAt = 1024,
 };
 
-constexpr std::array<uint8_t, 256> kCharClass = [] {
-  std::array<uint8_t, 256> t{};
+constexpr std::array<uint16_t, 256> kCharClass = [] {
+  std::array<uint16_t, 256> t{};
   for (unsigned char c : std::string_view(" \t\n\r\f\v")) t[c] |= kSpace;
   for (int c = '0'; c <= '9'; ++c) t[c] |= kDigit;
   for (int c = 'a'; c <= 'z'; ++c) t[c] |= kAlpha;
@@ -30,18 +34,21 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
   for (unsigned char c : std::string_view("=:,;()[]{}<>|/\\\"'")) t[c] |= kDelim;
   for (unsigned char c : std::string_view("_$.")) t[c] |= kIdentExtra;
   t['-'] |= kDash;
+  t['.'] |= kDot;
+  t[':'] |= kColon;
+  t['/'] |= kSlash;
+  t['@'] |= kAt;
   return t;
 }();
 
-bool Is(char c, unsigned classes) {
-  return (kCharClass[static_cast<unsigned char>(c)] & classes) != 0;
-}
+unsigned ClassOf(char c) { return kCharClass[static_cast<unsigned char>(c)]; }
+
+bool Is(char c, unsigned classes) { return (ClassOf(c) & classes) != 0; }
 
 bool IsSpace(char c) { return Is(c, kSpace); }
 bool IsDigit(char c) { return Is(c, kDigit); }
 bool IsAlpha(char c) { return Is(c, kAlpha); }
 bool IsAlnum(char c) { return Is(c, kDigit | kAlpha); }
-bool IsHex(char c) { return Is(c, kDigit | kHexLetter); }
 bool IsDelim(char c) { return Is(c, kDelim); }
 
 bool HasDigit(std::string_view s) { return std::any_of(s.begin(), s.end(), IsDigit); }
@@ -119,12 +126,15 @@ bool IsPath(std::string_view s) {
 
 bool IsIpv6(std::string_view s) {
   if (std::count(s.begin(), s.end(), ':') < 2) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return IsHex(c) || c == ':' || c == '.'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return Is(c, kDigit | kHexLetter | kColon | kDot); });
 }
 
-// A token that is one value as a whole.
-bool IsWholeVariable(std::string_view core) {
-  if (core.size() < 2) return false;
+// A token that is one value as a whole. `classes`: every CharClass of the token, a superset
+// of the core's: a URL and an IPv6 address hold a colon, a path a slash (or "C:\\"), an email
+// address an '@', and most tokens none of these.
+bool IsWholeVariable(std::string_view core, unsigned classes) {
+  if (core.size() < 2 || (classes & (kColon | kSlash | kAt)) == 0) return false;
   return core.find("://") != std::string_view::npos || IsEmail(core) || IsPath(core) ||
          IsIpv6(core);
 }
@@ -144,8 +154,11 @@ class Masker {
         break;
       }
       size_t end = i;
-      while (end < in_.size() && !IsSpace(in_[end])) ++end;
-      Token(i, end);
+      unsigned classes = 0;
+      for (unsigned k = 0; end < in_.size() && ((k = ClassOf(in_[end])) & kSpace) == 0; ++end) {
+        classes |= k;
+      }
+      Token(i, end, classes);
       i = end;
     }
   }
@@ -162,16 +175,16 @@ class Masker {
     tok.size = static_cast<uint32_t>(out_.text.size()) - tok.begin;
     std::string_view t = out_.Token(out_.tokens.size() - 1);
     // "<*>:<*>", "[<*>]", "(<*>": values and punctuation only are one value.
-    if (t != kWildcard && IsValueOnly(t)) {
+    if (!IsWildcard(t) && IsValueOnly(t)) {
       out_.text.resize(tok.begin);
       out_.text.append(kWildcard);
       tok.size = static_cast<uint32_t>(kWildcard.size());
     }
     size_t n = out_.tokens.size();
     // "18.4 KB)", "<1 sec", "1190 bytes": the unit belongs to the value before it.
-    bool unit = n >= 2 && out_.Token(n - 2) == kWildcard && IsUnit(out_.Token(n - 1));
+    bool unit = n >= 2 && IsWildcard(out_.Token(n - 2)) && IsUnit(out_.Token(n - 1));
     // A run of values ("3552 3534 3375", "Jun 17 07:07:00 2005") is one value.
-    if (unit || (n >= 2 && out_.Token(n - 1) == kWildcard && out_.Token(n - 2) == kWildcard)) {
+    if (unit || (n >= 2 && IsWildcard(out_.Token(n - 1)) && IsWildcard(out_.Token(n - 2)))) {
       out_.text.resize(out_.tokens[n - 2].begin + out_.tokens[n - 2].size);
       out_.tokens.pop_back();
       Span last = out_.raw.back();
@@ -180,8 +193,14 @@ class Masker {
     }
   }
 
+  static bool IsWildcard(std::string_view t) {
+    return t.size() == 3 && t[0] == '<' && t[1] == '*' && t[2] == '>';
+  }
+
   static bool IsValueOnly(std::string_view t) {
-    if (t == "()" || t == "[]" || t == "{}" || t == "''" || t == "\"\"") return true;  // empty
+    if (t.size() == 2 && (t == "()" || t == "[]" || t == "{}" || t == "''" || t == "\"\"")) {
+      return true;  // empty
+    }
     if (t.find(kWildcard) == std::string_view::npos) return false;
     for (size_t i = 0; i < t.size(); ++i) {
       if (t.substr(i, kWildcard.size()) == kWildcard) {
@@ -195,6 +214,7 @@ class Masker {
 
   static bool IsUnit(std::string_view t) {
     while (!t.empty() && !IsAlpha(t.back()) && t.back() != '%') t.remove_suffix(1);
+    if (t.empty() || t.size() > 7) return false;  // the longest unit below has 7 letters
     static constexpr std::array<std::string_view, 24> kUnits = {
         "B",     "KB",   "MB",      "GB",    "TB", "KiB", "MiB",    "GiB",
         "bytes", "ms",   "us",      "ns",    "s",  "sec", "secs",   "seconds",
@@ -202,7 +222,8 @@ class Masker {
     return std::find(kUnits.begin(), kUnits.end(), t) != kUnits.end();
   }
 
-  void Token(size_t begin, size_t end) {
+  // `classes`: every CharClass of the token's characters.
+  void Token(size_t begin, size_t end, unsigned classes) {
     std::string_view tok = in_.substr(begin, end - begin);
     Begin(begin, end);
     // Quoted values (the whole run, quotes included) and whole-token values.
@@ -214,7 +235,7 @@ class Masker {
     bool quoted = core.size() >= 2 &&
                   (core.front() == '"' || core.front() == '\'' || core.front() == '`') &&
                   core.back() == core.front();
-    if (quoted || IsWholeVariable(core)) {
+    if (quoted || IsWholeVariable(core, classes)) {
       out_.text.append(tok.substr(0, lead));
       out_.text.append(kWildcard);
       out_.text.append(tok.substr(trail));
@@ -230,10 +251,18 @@ class Masker {
         continue;
       }
       size_t j = i;
-      while (j < tok.size() && !IsDelim(tok[j])) ++j;
+      unsigned piece_classes = 0;
+      for (unsigned k = 0; j < tok.size() && ((k = ClassOf(tok[j])) & kDelim) == 0; ++j) {
+        piece_classes |= k;
+      }
       std::string_view piece = tok.substr(i, j - i);
-      if ((HasDigit(piece) && !IsDigitWord(piece)) || IsHostOrFileName(piece) ||
-          IsDateWord(piece)) {
+      // The technical words with digits all hold letters, host and file names a dot, and
+      // month and weekday names start upper case.
+      const bool digits = (piece_classes & kDigit) != 0;
+      if ((digits && ((piece_classes & kAlpha) == 0 || !IsDigitWord(piece))) ||
+          ((piece_classes & kDot) != 0 && IsHostOrFileName(piece)) ||
+          (!digits && piece.size() >= 3 && piece.size() <= 4 && piece[0] >= 'A' &&
+           piece[0] <= 'Z' && IsDateWord(piece))) {
         out_.text.append(kWildcard);
       } else {
         out_.text.append(piece);
