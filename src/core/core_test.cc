@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 #include "core/ids.h"
 #include "core/json_writer.h"
 #include "core/time.h"
@@ -37,6 +40,22 @@ TEST(TimeTest, RoundTrips) {
   }
 }
 
+// Against the C library's calendar, across leap days, centuries and times before 1970.
+TEST(TimeTest, FormatsTheSameDateAsTheCLibrary) {
+  for (long long ms = -62167219200000LL; ms <= 253402300799999LL; ms += 7777777777LL + 13) {
+    long long secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    auto tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms - secs * 1000);
+    ASSERT_EQ(FormatRfc3339(FromUnixMillis(ms)), want) << ms;
+  }
+  EXPECT_EQ(FormatRfc3339(FromUnixMillis(951782400000)), "2000-02-29T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixMillis(-1)), "1969-12-31T23:59:59.999Z");
+}
+
 TEST(JsonWriterTest, PlacesCommasAndEscapes) {
   JsonWriter w;
   w.BeginObject().Field("a", "x\"y\n").Key("b").BeginArray().Int(1).Null().Bool(true).EndArray();
@@ -63,6 +82,21 @@ TEST(IdsTest, EncodeTimeThenRandomnessInCrockfordBase32) {
   EXPECT_EQ(NewId("x_", FromUnixMillis(0), ones), "x_0000000000ZZZZZZZZZZZZZZZZ");
   EXPECT_EQ(NewId("x_", FromUnixMillis(1), ones), "x_0000000001ZZZZZZZZZZZZZZZZ");
   EXPECT_EQ(NewId("x_", FromUnixMillis(32), ones), "x_0000000010ZZZZZZZZZZZZZZZZ");
+}
+
+// Every bit in its place: bytes 0x00, 0x11, 0x22, ... after the time.
+TEST(IdsTest, EncodeEveryRandomBitInOrder) {
+  class StepRandom final : public Random {
+   public:
+    void Fill(std::span<unsigned char> out) override {
+      unsigned char next = 0;
+      for (auto& c : out) {
+        c = next;
+        next = static_cast<unsigned char>(next + 0x11);
+      }
+    }
+  } step;
+  EXPECT_EQ(NewId("x_", FromUnixMillis(1700000000123), step), "x_01HF7YAT3V008J4CT4ANK7F24S");
 }
 
 TEST(IdsTest, AreSortableAndWellFormed) {

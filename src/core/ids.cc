@@ -13,19 +13,17 @@ std::string NewId(std::string_view prefix, SystemTime now, Random& random) {
   for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
   random.Fill(std::span(bytes).subspan(6));
   // 128 bits -> 26 base32 chars, most significant first (the first char carries 3 bits).
+  uint64_t hi = 0, lo = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    hi = (hi << 8) | bytes[i];
+    lo = (lo << 8) | bytes[i + 8];
+  }
   std::string out(prefix);
   out.resize(prefix.size() + 26);
-  for (int i = 0; i < 26; ++i) {
-    int bit = 128 - 5 * (26 - i);  // position of this char's lowest bit, from the top
-    int value = 0;
-    for (int b = 0; b < 5; ++b) {
-      int pos = bit + b;  // bit index from the most significant end; < 0 is padding
-      if (pos < 0) continue;
-      int byte = pos / 8;
-      int shift = 7 - pos % 8;
-      value = (value << 1) | ((bytes[byte] >> shift) & 1);
-    }
-    out[prefix.size() + i] = kCrockford[value];
+  for (size_t i = 26; i-- > 0;) {  // least significant five bits first
+    out[prefix.size() + i] = kCrockford[lo & 31U];
+    lo = (lo >> 5) | (hi << 59);
+    hi >>= 5;
   }
   return out;
 }

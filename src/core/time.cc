@@ -27,6 +27,26 @@ long long DaysFromCivil(int y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<long long>(doe) - 719468;
 }
 
+// The proleptic Gregorian date of a day count since 1970-01-01 (the inverse of the above).
+void CivilFromDays(long long z, long long& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const long long era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<long long>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
+}
+
+void PutDigits(char* at, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
 int DaysInMonth(int y, int m) {
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -39,6 +59,23 @@ std::string FormatRfc3339(SystemTime t) {
   long long ms = ToUnixMillis(t);
   long long secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   int millis = static_cast<int>(ms - secs * 1000);
+  // Written digit by digit: every event and most answers carry several of these.
+  const long long days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  const auto sod = static_cast<unsigned>(secs - days * 86400);
+  long long year = 0;
+  unsigned month = 0, day = 0;
+  CivilFromDays(days, year, month, day);
+  if (year >= 0 && year <= 9999) {
+    std::string out = "0000-00-00T00:00:00.000Z";
+    PutDigits(&out[0], static_cast<unsigned>(year), 4);
+    PutDigits(&out[5], month, 2);
+    PutDigits(&out[8], day, 2);
+    PutDigits(&out[11], sod / 3600, 2);
+    PutDigits(&out[14], sod / 60 % 60, 2);
+    PutDigits(&out[17], sod % 60, 2);
+    PutDigits(&out[20], static_cast<unsigned>(millis), 3);
+    return out;
+  }
   std::time_t tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
