@@ -197,15 +197,21 @@ void StripNulEverywhere(model::IssueRecord& r) {
                          &r.team, &r.external_url}) {
     StripNul(*s);
   }
-  std::map<std::string, std::string> labels;
-  for (auto& [key, value] : r.labels) {
-    std::string k = key;
-    std::string v = value;
-    StripNul(k);
-    StripNul(v);
-    labels[std::move(k)] = std::move(v);
+  // Labels rarely hold a NUL: the map is rebuilt (keys may change, and then collide) only
+  // when one does.
+  auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };
+  if (std::any_of(r.labels.begin(), r.labels.end(),
+                  [&](const auto& kv) { return has_nul(kv.first) || has_nul(kv.second); })) {
+    std::map<std::string, std::string> labels;
+    for (auto& [key, value] : r.labels) {
+      std::string k = key;
+      std::string v = value;
+      StripNul(k);
+      StripNul(v);
+      labels[std::move(k)] = std::move(v);
+    }
+    r.labels = std::move(labels);
   }
-  r.labels = std::move(labels);
   if (r.resolution) {
     for (std::string* s : {&r.resolution->summary, &r.resolution->fix, &r.resolution->fix_url,
                            &r.resolution->resolved_by, &r.resolution->source_field}) {

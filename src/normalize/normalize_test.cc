@@ -271,12 +271,16 @@ TEST(DecodeRecordTest, ConvertsTimestampOffsetsToUtc) {
 
 TEST(DecodeRecordTest, StripsNulCharactersThatNoTextColumnStores) {
   auto r = Decode(R"({"title": "a\u0000b", "body": "c\u0000d", "service": "s\u0000",
-                      "labels": {"k\u0000": "v\u0000v"}})");
+                      "labels": {"k\u0000": "v\u0000v", "env": "prod"}})");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->title, "ab");
   EXPECT_EQ(r->body, "cd");
   EXPECT_EQ(r->service, "s");
-  EXPECT_EQ(r->labels, (std::map<std::string, std::string>{{"k", "vv"}}));
+  EXPECT_EQ(r->labels, (std::map<std::string, std::string>{{"env", "prod"}, {"k", "vv"}}));
+  // Without a NUL anywhere the labels stay as they came.
+  auto plain = Decode(R"({"title": "x", "labels": {"env": "prod", "team": "sre"}})");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->labels, (std::map<std::string, std::string>{{"env", "prod"}, {"team", "sre"}}));
 }
 
 TEST(DecodeRecordTest, DropsAnAllEmptyResolution) {
