@@ -38,8 +38,8 @@ struct RecordFields {
   std::string labels_json;  // a JSON object of string labels
 };
 
-// Builds realistic, varied records (titles, 300-600 byte bodies, several sources, services,
-// severities and labels) from a seeded generator: the same seed gives the same requests.
+// Builds realistic, varied records (titles of ~40 bytes, bodies of 175-315, several sources,
+// services, severities and labels) from a seeded generator: the same seed gives the same requests.
 class RecordFactory {
  public:
   explicit RecordFactory(std::uint64_t seed) : rng_(seed) {}
