@@ -345,8 +345,28 @@ ALTER TABLE ingest_jobs_v9 RENAME TO ingest_jobs;
 ALTER TABLE issues DROP COLUMN pattern_key;
 )sql";
 
-constexpr std::array<Migration, 9> kMigrations = {
-    {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}}};
+// v10: one write less per new issue. A new issue was also appended to pattern_members_new
+// to be found by its pattern until the next MoveMembers; now the issues themselves are that
+// list: every issue whose rowid is above store_flags.members_listed_through waits to be
+// listed, and MoveMembers lists them (with what pattern_members_new still holds: issues that
+// changed pattern) and raises the mark. Issues are never deleted, so a new issue's rowid is
+// always above the mark.
+constexpr const char* kV10 = R"sql(
+INSERT INTO store_flags(name, value)
+  VALUES('members_listed_through', (SELECT COALESCE(MAX(rowid), 0) FROM issues))
+  ON CONFLICT(name) DO UPDATE SET value=excluded.value;
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations = {{{1, kV1},
+                                                    {2, kV2},
+                                                    {3, kV3},
+                                                    {4, kV4},
+                                                    {5, kV5},
+                                                    {6, kV6},
+                                                    {7, kV7},
+                                                    {8, kV8},
+                                                    {9, kV9},
+                                                    {10, kV10}}};
 
 }  // namespace
 

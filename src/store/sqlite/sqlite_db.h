@@ -125,9 +125,11 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what);
 int64_t PatternKey(std::string_view pattern_id);
 
 // The condition selecting the issues of the pattern whose key is the SQL expression `key`
-// (e.g. "causeloop_key(?2)"; it appears twice) in a query over `issues` (named `alias`, or
-// unnamed): the issues listed in pattern_members or, not moved there yet,
-// pattern_members_new. Pair it with a pattern_id test (the key is a hash, and an issue that
+// (e.g. "causeloop_key(?2)"; it appears three times) in a query over `issues` (named
+// `alias`, or unnamed): the issues listed in pattern_members or, not moved there yet, in
+// pattern_members_new (issues that changed pattern) or above store_flags'
+// members_listed_through (new issues since the last MoveMembers, found by rowid).
+// Pair it with a pattern_id test (the key is a hash, and an issue that
 // changed pattern may still be listed under its old one), and write the workspace test as
 // `+workspace_id=?`: without statistics SQLite would otherwise walk the whole workspace
 // through a workspace index.

@@ -182,7 +182,77 @@ TEST_F(SqliteSchemaTest, IssuesOfAPatternAreFoundThroughItsMemberLists) {
       << plan;
   EXPECT_NE(plan.find("SEARCH issues USING INTEGER PRIMARY KEY (rowid=?)"), std::string::npos)
       << plan;
+  // New issues not listed yet: a range of rowids above the mark, not a walk.
+  EXPECT_NE(plan.find("SEARCH issues USING INTEGER PRIMARY KEY (rowid>?)"), std::string::npos)
+      << plan;
   EXPECT_EQ(plan.find("SCAN issues"), std::string::npos) << plan;
+}
+
+// A new issue is not listed anywhere when it is written: being above
+// members_listed_through is its listing, until the writer lists the batch in pattern_members
+// and raises the mark. Issues that changed pattern wait in pattern_members_new meanwhile.
+TEST_F(SqliteSchemaTest, NewIssuesAboveTheMarkAreFoundUntilListedAndTheMarkRises) {
+  CreateAtVersion(9);
+  long long mark = 0;
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    InsertIssue(**c, "iss_listed", "'pat_A'", 1000, true);
+    // Listed under pat_B, then moved to pat_A: a stale entry, and one waiting.
+    InsertIssue(**c, "iss_changed", "'pat_B'", 1000, true);
+    ASSERT_TRUE((*c)->Exec("UPDATE issues SET pattern_id='pat_A' WHERE id='iss_changed'"));
+    ASSERT_TRUE((*c)->Exec(
+        "INSERT INTO pattern_members_new SELECT rowid, causeloop_key(pattern_id) FROM issues "
+        "WHERE id='iss_changed'"));
+    mark = Count(**c, "SELECT MAX(rowid) FROM issues");
+  }
+  {
+    // v10 puts the mark above every issue the older writer had listed; the store, stopping,
+    // lists what waited in pattern_members_new.
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Count(**c, "SELECT value FROM store_flags WHERE name='members_listed_through'"), mark);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM pattern_members_new"), 0);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM pattern_members"), 3);
+  InsertIssue(**c, "iss_new_a", "'pat_A'", 2000);
+  InsertIssue(**c, "iss_new_b", "'pat_B'", 2000);
+  InsertIssue(**c, "iss_new_none", "NULL", 2000);
+  auto of = [&](const char* pattern) {
+    std::string p = std::string("'") + pattern + "'";
+    return Count(**c, "SELECT COUNT(*) FROM issues WHERE " +
+                          IssuesOfPattern("causeloop_key(" + p + ")") + " AND pattern_id=" + p);
+  };
+  EXPECT_EQ(of("pat_A"), 3);  // listed, changed, new
+  EXPECT_EQ(of("pat_B"), 1);  // new; the stale entry of iss_changed is not counted
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM pattern_members"), 3);
+
+  // The store's writer, idle, lists what waits and raises the mark over every issue.
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  long long top = Count(**c, "SELECT MAX(rowid) FROM issues");
+  for (int i = 0; i < 500 && Count(**c,
+                                   "SELECT value FROM store_flags "
+                                   "WHERE name='members_listed_through'") != top;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(Count(**c, "SELECT value FROM store_flags WHERE name='members_listed_through'"), top);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM pattern_members_new"), 0);
+  EXPECT_EQ(Count(**c,
+                  "SELECT COUNT(*) FROM pattern_members m JOIN issues i ON "
+                  "i.rowid = m.issue_rowid AND m.pattern_key = causeloop_key(i.pattern_id)"),
+            4)
+      << "listed, changed, and the two new issues with a pattern";
+  EXPECT_EQ(of("pat_A"), 3);
+  EXPECT_EQ(of("pat_B"), 1);
+  IssueQuery q;
+  q.pattern_id = "pat_A";
+  auto page = (*store)->ListIssues("ws_1", q);
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_EQ(page->total, 3);
 }
 
 // New members of a pattern wait in pattern_members_new until the writer moves a batch

@@ -1559,6 +1559,8 @@ class SqliteStore final : public Store {
     pending_patterns_.Committed();
     new_members_ += txn_new_members_;
     txn_new_members_ = 0;
+    new_rows_ += txn_new_rows_;
+    txn_new_rows_ = 0;
     // Before any of this transaction's requests is answered: a reader that settles after
     // an answer finds its issues waiting.
     counters_waiting_ = pending_patterns_.has_deferred();
@@ -1577,21 +1579,41 @@ class SqliteStore final : public Store {
     return TxOutcome::kCommitted;
   }
 
-  // Moves pattern_members_new into pattern_members, in pattern order, once kMemberBatch
-  // entries wait, or whatever waits when the writer is idle or stopping (`all`): a batch
-  // touches each pattern's last page of pattern_members once, where listing each new issue
-  // as it came rewrote one such page per issue. Readers see both lists meanwhile.
+  // Lists the issues that wait (new issues above members_listed_through, and
+  // pattern_members_new) in pattern_members, in pattern order, once kMemberBatch issues were
+  // added, or whatever waits when the writer is idle or stopping (`all`): a batch touches
+  // each pattern's last page of pattern_members once, where listing each new issue as it
+  // came rewrote one such page per issue. Readers find waiting issues meanwhile
+  // (IssuesOfPattern). New issues without a pattern only move the mark, so that the rows
+  // readers look through stay few.
   Status MoveMembers(Conn& c, bool all) {
     long long waiting = new_members_ + txn_new_members_;
-    if (waiting == 0 || (!all && waiting < kMemberBatch)) return {};
+    long long rows = new_rows_ + txn_new_rows_;
+    if (waiting == 0) {
+      if (rows < kMemberBatch) return {};
+    } else if (!all && waiting < kMemberBatch && rows < kMemberBatch) {
+      return {};
+    }
+    if (waiting > 0) {
+      if (auto s = Run(c,
+                       "INSERT OR IGNORE INTO pattern_members(pattern_key, issue_rowid) "
+                       "SELECT pattern_key, issue_rowid FROM pattern_members_new UNION ALL "
+                       "SELECT causeloop_key(pattern_id), rowid FROM issues WHERE rowid > "
+                       "(SELECT value FROM store_flags WHERE name='members_listed_through') "
+                       "AND pattern_id IS NOT NULL ORDER BY 1, 2");
+          !s) {
+        return s;
+      }
+      if (auto s = Run(c, "DELETE FROM pattern_members_new"); !s) return s;
+    }
     if (auto s = Run(c,
-                     "INSERT OR IGNORE INTO pattern_members(pattern_key, issue_rowid) SELECT "
-                     "pattern_key, issue_rowid FROM pattern_members_new ORDER BY 1, 2");
+                     "UPDATE store_flags SET value=(SELECT COALESCE(MAX(rowid), 0) FROM issues) "
+                     "WHERE name='members_listed_through'");
         !s) {
       return s;
     }
-    if (auto s = Run(c, "DELETE FROM pattern_members_new"); !s) return s;
     txn_new_members_ = -new_members_;
+    txn_new_rows_ = -new_rows_;
     return {};
   }
 
@@ -1605,6 +1627,7 @@ class SqliteStore final : public Store {
     pending_patterns_.RolledBack();
     fts_.clear();
     txn_new_members_ = 0;
+    txn_new_rows_ = 0;
     if (assigner_ != nullptr) {
       for (const auto& ws : engine_workspaces_) assigner_->Reload(ws);
     }
@@ -1667,11 +1690,15 @@ class SqliteStore final : public Store {
   }
 
   Status CountNewMembers() {
-    auto s = writer_conn_->Prepare("SELECT COUNT(*) FROM pattern_members_new");
+    auto s = writer_conn_->Prepare(
+        "SELECT (SELECT COUNT(*) FROM pattern_members_new), COUNT(*), COUNT(pattern_id) "
+        "FROM issues WHERE rowid > (SELECT value FROM store_flags "
+        "WHERE name='members_listed_through')");
     if (!s) return Fail(s.error());
     if (int rc = (*s)->Step(); rc != SQLITE_ROW)
       return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "count pattern members"));
-    new_members_ = (*s)->Int(0);
+    new_members_ = (*s)->Int(0) + (*s)->Int(2);
+    new_rows_ = (*s)->Int(1);
     (*s)->Reset();
     return {};
   }
@@ -1798,11 +1825,15 @@ class SqliteStore final : public Store {
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
     long long rowid = sqlite3_last_insert_rowid(c.raw());
     fts_.Added(rowid, issue.title, issue.body);
-    return AddMember(c, rowid, issue.pattern_id);
+    // Listed under its pattern by being above members_listed_through (MoveMembers).
+    ++txn_new_rows_;
+    if (!issue.pattern_id.empty()) ++txn_new_members_;
+    return {};
   }
 
-  // Lists issue `rowid` under `pattern_id` (nothing for none) in pattern_members_new; the
-  // writer moves the list into pattern_members in batches (MoveMembers).
+  // Lists issue `rowid`, which changed pattern, under `pattern_id` (nothing for none) in
+  // pattern_members_new; the writer moves the list into pattern_members in batches
+  // (MoveMembers). A new issue needs no entry: it is above members_listed_through.
   Status AddMember(Conn& c, long long rowid, const std::string& pattern_id) {
     if (pattern_id.empty()) return {};
     auto s = c.Prepare("INSERT INTO pattern_members_new(issue_rowid, pattern_key) VALUES(?1, ?2)");
@@ -2208,8 +2239,9 @@ class SqliteStore final : public Store {
     if (!q.team.empty()) add_text(" AND i.team=?", q.team);
     if (!q.pattern_id.empty()) {
       static const std::string kOfPattern =
-          " AND " + sqlite::IssuesOfPattern("causeloop_key(?)", "i");  // two parameters
+          " AND " + sqlite::IssuesOfPattern("causeloop_key(?)", "i");  // three parameters
       add_text(kOfPattern.c_str(), q.pattern_id);
+      binds.push_back([v = q.pattern_id](Stmt& s, int i) { s.Bind(i, v); });
       binds.push_back([v = q.pattern_id](Stmt& s, int i) { s.Bind(i, v); });
       add_text(" AND i.pattern_id=?", q.pattern_id);
     }
@@ -2278,9 +2310,13 @@ class SqliteStore final : public Store {
   PatternAssigner* assigner_ = nullptr;
   sqlite::PatternBatch pending_patterns_;
   sqlite::FtsQueue fts_;  // the open transaction's full-text index changes
-  // Entries in pattern_members_new: committed, and the open transaction's change.
+  // Issues waiting to be listed in pattern_members (new ones with a pattern, and entries of
+  // pattern_members_new), and new issues above members_listed_through: committed, and the
+  // open transaction's change.
   long long new_members_ = 0;
   long long txn_new_members_ = 0;
+  long long new_rows_ = 0;
+  long long txn_new_rows_ = 0;
   static constexpr long long kMemberBatch = 8192;
   std::set<std::string> engine_workspaces_;
   // Requests per transaction lately, a slowly decaying maximum (writer thread): with the
