@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -552,6 +553,63 @@ TYPED_TEST(StoreConformanceTest, NewIssuesJoinPatternsWithCountsStatusAndEvents)
   // Other workspaces see none of it.
   EXPECT_FALSE(this->store_->GetPattern(this->other_ws_, out[0].pattern_id));
   EXPECT_EQ(this->store_->ListPatterns(this->other_ws_, PatternQuery{})->total, 0);
+}
+
+// Enough issues that the store lists some batches of them under their patterns while
+// others still wait (SQLite: MoveMembers, every 8192 rows): every issue is found by its
+// pattern, in pages, whichever state it is in.
+TYPED_TEST(StoreConformanceTest, ThousandsOfNewIssuesAreAllFoundByTheirPattern) {
+  TitleAssigner engine;
+  this->store_->SetPatternAssigner(&engine);
+  const char* titles[] = {"disk full", "oom", "tls expired"};
+  std::map<std::string, long long> expected;  // pattern id -> issues
+  std::map<std::string, std::string> some_issue;
+  int key = 0;
+  for (int request = 0; request < 5; ++request) {
+    std::vector<model::IssueRecord> recs;
+    // Uneven shares per pattern.
+    for (int i = 0; i < 2500; ++i) {
+      recs.push_back(Rec("jira", std::to_string(key++), titles[i % 7 % 3]));
+    }
+    auto out = this->Ingest(this->ws_, std::move(recs));
+    ASSERT_EQ(out.size(), 2500u);
+    for (const auto& o : out) {
+      ++expected[o.pattern_id];
+      some_issue[o.pattern_id] = o.issue_id;
+    }
+    // Read between requests, with the writer's lists in whatever state they are.
+    for (const auto& [pattern, n] : expected) {
+      IssueQuery q;
+      q.pattern_id = pattern;
+      q.limit = 1;
+      auto page = this->store_->ListIssues(this->ws_, q);
+      ASSERT_TRUE(page) << page.error().message;
+      EXPECT_EQ(page->total, n) << "after request " << request;
+    }
+  }
+  ASSERT_EQ(expected.size(), 3u);
+  for (const auto& [pattern, n] : expected) {
+    IssueQuery q;
+    q.pattern_id = pattern;
+    q.limit = 200;
+    long long seen = 0;
+    std::set<std::string> ids;
+    for (int pages = 0; pages < 100; ++pages) {
+      auto page = this->store_->ListIssues(this->ws_, q);
+      ASSERT_TRUE(page) << page.error().message;
+      for (const auto& i : page->items) {
+        EXPECT_EQ(i.pattern_id, pattern);
+        ids.insert(i.id);
+        ++seen;
+      }
+      if (!page->has_more) break;
+      q.after_value = std::to_string(ToUnixMillis(page->items.back().created_at));
+      q.after_id = page->items.back().id;
+    }
+    EXPECT_EQ(seen, n);
+    EXPECT_EQ(static_cast<long long>(ids.size()), n);
+    EXPECT_EQ(ids.count(some_issue[pattern]), 1u);
+  }
 }
 
 TYPED_TEST(StoreConformanceTest, ARepeatedIssueMovesLastSeenButNotTheCount) {

@@ -1456,7 +1456,7 @@ class SqliteStore final : public Store {
       {
         std::unique_lock lock(mu_);
         auto ready = [&] { return !queue_.empty() || st.stop_requested() || closed_; };
-        if (pending_patterns_.has_deferred() || new_members_ > 0) {
+        if (pending_patterns_.has_deferred() || MembersWait()) {
           // Pattern counters or member lists wait for a transaction; once the writer is
           // idle, write them.
           if (!cv_.wait_for(lock, sqlite::PatternBatch::kIdleFlush, ready)) {
@@ -1469,7 +1469,7 @@ class SqliteStore final : public Store {
         }
         if (queue_.empty()) {  // stopping and drained
           lock.unlock();
-          if (pending_patterns_.has_deferred() || new_members_ > 0) FlushWaitingPatterns();
+          if (pending_patterns_.has_deferred() || MembersWait()) FlushWaitingPatterns();
           return;
         }
         size_t records = 0;
@@ -1557,10 +1557,18 @@ class SqliteStore final : public Store {
     c.ResetUsed();
     engine_workspaces_.clear();
     pending_patterns_.Committed();
+    if (txn_listed_) {
+      new_members_ = 0;
+      new_rows_ = 0;
+      unlisted_.clear();
+    }
     new_members_ += txn_new_members_;
-    txn_new_members_ = 0;
     new_rows_ += txn_new_rows_;
+    unlisted_.insert(unlisted_.end(), txn_unlisted_.begin(), txn_unlisted_.end());
+    txn_new_members_ = 0;
     txn_new_rows_ = 0;
+    txn_unlisted_.clear();
+    txn_listed_ = false;
     // Before any of this transaction's requests is answered: a reader that settles after
     // an answer finds its issues waiting.
     counters_waiting_ = pending_patterns_.has_deferred();
@@ -1584,27 +1592,42 @@ class SqliteStore final : public Store {
   // added, or whatever waits when the writer is idle or stopping (`all`): a batch touches
   // each pattern's last page of pattern_members once, where listing each new issue as it
   // came rewrote one such page per issue. Readers find waiting issues meanwhile
-  // (IssuesOfPattern). New issues without a pattern only move the mark, so that the rows
-  // readers look through stay few.
+  // (IssuesOfPattern). The new issues' keys come from memory (unlisted_), not from their
+  // rows. New issues without a pattern only move the mark, so that the rows readers look
+  // through stay few.
   Status MoveMembers(Conn& c, bool all) {
-    long long waiting = new_members_ + txn_new_members_;
+    long long waiting = new_members_ + txn_new_members_ +
+                        static_cast<long long>(unlisted_.size() + txn_unlisted_.size());
     long long rows = new_rows_ + txn_new_rows_;
     if (waiting == 0) {
       if (rows < kMemberBatch) return {};
     } else if (!all && waiting < kMemberBatch && rows < kMemberBatch) {
       return {};
     }
-    if (waiting > 0) {
+    if (new_members_ + txn_new_members_ > 0) {
       if (auto s = Run(c,
                        "INSERT OR IGNORE INTO pattern_members(pattern_key, issue_rowid) "
-                       "SELECT pattern_key, issue_rowid FROM pattern_members_new UNION ALL "
-                       "SELECT causeloop_key(pattern_id), rowid FROM issues WHERE rowid > "
-                       "(SELECT value FROM store_flags WHERE name='members_listed_through') "
-                       "AND pattern_id IS NOT NULL ORDER BY 1, 2");
+                       "SELECT pattern_key, issue_rowid FROM pattern_members_new ORDER BY 1, 2");
           !s) {
         return s;
       }
       if (auto s = Run(c, "DELETE FROM pattern_members_new"); !s) return s;
+    }
+    if (!unlisted_.empty() || !txn_unlisted_.empty()) {
+      std::vector<std::pair<long long, long long>> all_new;
+      all_new.reserve(unlisted_.size() + txn_unlisted_.size());
+      all_new.insert(all_new.end(), unlisted_.begin(), unlisted_.end());
+      all_new.insert(all_new.end(), txn_unlisted_.begin(), txn_unlisted_.end());
+      std::sort(all_new.begin(), all_new.end());
+      auto s = c.Prepare(
+          "INSERT OR IGNORE INTO pattern_members(pattern_key, issue_rowid) VALUES(?1, ?2)");
+      if (!s) return Fail(s.error());
+      for (const auto& [key, rowid] : all_new) {
+        (*s)->Bind(1, key).Bind(2, rowid);
+        if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+          return Fail(sqlite::SqliteError(c.raw(), rc, "list pattern members"));
+        (*s)->Reset();
+      }
     }
     if (auto s = Run(c,
                      "UPDATE store_flags SET value=(SELECT COALESCE(MAX(rowid), 0) FROM issues) "
@@ -1612,10 +1635,17 @@ class SqliteStore final : public Store {
         !s) {
       return s;
     }
-    txn_new_members_ = -new_members_;
-    txn_new_rows_ = -new_rows_;
+    // Everything that waited is listed once this commits (kept until then: a rollback
+    // leaves it waiting).
+    txn_listed_ = true;
+    txn_new_members_ = 0;
+    txn_new_rows_ = 0;
+    txn_unlisted_.clear();
     return {};
   }
+
+  // Committed issues wait to be listed in pattern_members (writer thread).
+  [[nodiscard]] bool MembersWait() const { return new_members_ > 0 || !unlisted_.empty(); }
 
   // Undoes the writer's in-memory state after a ROLLBACK: cached sequences, queued pattern
   // changes, and the engine state of every workspace the transaction assigned in (rebuilt
@@ -1628,6 +1658,8 @@ class SqliteStore final : public Store {
     fts_.clear();
     txn_new_members_ = 0;
     txn_new_rows_ = 0;
+    txn_unlisted_.clear();
+    txn_listed_ = false;
     if (assigner_ != nullptr) {
       for (const auto& ws : engine_workspaces_) assigner_->Reload(ws);
     }
@@ -1689,17 +1721,29 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // What waits to be listed in pattern_members (see MoveMembers), at start-up.
   Status CountNewMembers() {
     auto s = writer_conn_->Prepare(
-        "SELECT (SELECT COUNT(*) FROM pattern_members_new), COUNT(*), COUNT(pattern_id) "
-        "FROM issues WHERE rowid > (SELECT value FROM store_flags "
-        "WHERE name='members_listed_through')");
+        "SELECT (SELECT COUNT(*) FROM pattern_members_new), COUNT(*) FROM issues WHERE rowid > "
+        "(SELECT value FROM store_flags WHERE name='members_listed_through')");
     if (!s) return Fail(s.error());
     if (int rc = (*s)->Step(); rc != SQLITE_ROW)
       return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "count pattern members"));
-    new_members_ = (*s)->Int(0) + (*s)->Int(2);
+    new_members_ = (*s)->Int(0);
     new_rows_ = (*s)->Int(1);
     (*s)->Reset();
+    unlisted_.clear();
+    auto keys = writer_conn_->Prepare(
+        "SELECT causeloop_key(pattern_id), rowid FROM issues WHERE rowid > (SELECT value FROM "
+        "store_flags WHERE name='members_listed_through') AND pattern_id IS NOT NULL");
+    if (!keys) return Fail(keys.error());
+    int rc;
+    while ((rc = (*keys)->Step()) == SQLITE_ROW) {
+      unlisted_.emplace_back((*keys)->Int(0), (*keys)->Int(1));
+    }
+    (*keys)->Reset();
+    if (rc != SQLITE_DONE)
+      return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "unlisted pattern members"));
     return {};
   }
 
@@ -1827,7 +1871,9 @@ class SqliteStore final : public Store {
     fts_.Added(rowid, issue.title, issue.body);
     // Listed under its pattern by being above members_listed_through (MoveMembers).
     ++txn_new_rows_;
-    if (!issue.pattern_id.empty()) ++txn_new_members_;
+    if (!issue.pattern_id.empty()) {
+      txn_unlisted_.emplace_back(sqlite::PatternKey(issue.pattern_id), rowid);
+    }
     return {};
   }
 
@@ -2310,13 +2356,17 @@ class SqliteStore final : public Store {
   PatternAssigner* assigner_ = nullptr;
   sqlite::PatternBatch pending_patterns_;
   sqlite::FtsQueue fts_;  // the open transaction's full-text index changes
-  // Issues waiting to be listed in pattern_members (new ones with a pattern, and entries of
-  // pattern_members_new), and new issues above members_listed_through: committed, and the
-  // open transaction's change.
+  // What waits to be listed in pattern_members (MoveMembers), committed and in the open
+  // transaction: entries of pattern_members_new; new issues above members_listed_through;
+  // and the (pattern key, rowid) of those with a pattern. txn_listed_: the open transaction
+  // listed everything that waited.
   long long new_members_ = 0;
   long long txn_new_members_ = 0;
   long long new_rows_ = 0;
   long long txn_new_rows_ = 0;
+  std::vector<std::pair<long long, long long>> unlisted_;
+  std::vector<std::pair<long long, long long>> txn_unlisted_;
+  bool txn_listed_ = false;
   static constexpr long long kMemberBatch = 8192;
   std::set<std::string> engine_workspaces_;
   // Requests per transaction lately, a slowly decaying maximum (writer thread): with the
