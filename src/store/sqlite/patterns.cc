@@ -258,7 +258,7 @@ Status PatternBatch::WriteRow(Conn& c, Entry& e, long long now_ms, const AppendE
                 }));
 }
 
-Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const AppendEventFn& append) {
+Status PatternBatch::Flush(Conn& c, SystemTime now, FlushMode mode, const AppendEventFn& append) {
   long long now_ms = ToUnixMillis(now);
   txn_now_ = now;
   size_t waiting_written = 0;  // keys of deferred_ written by this transaction
@@ -274,7 +274,7 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const Append
     }
     auto last = last_written_.find(key);
     bool recent = last != last_written_.end() && now - last->second < kMinRowInterval;
-    if (recent && !write_all) {
+    if (recent && mode == FlushMode::kBusy) {
       Waiting w{e.ws, e.pattern_id, 0, {}, {}};
       w.Add(e.new_issues, e.issue_ids, e.last_seen);
       txn_deferred_.emplace_back(std::move(key), std::move(w));
@@ -292,11 +292,16 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, bool write_all, const Append
     if (auto s = WriteRow(c, e, now_ms, append); !s) return s;
     txn_written_.push_back(std::move(key));
   }
-  if (write_all) {
-    // Everything still waiting that this transaction did not touch (with write_all, every
-    // entry it touched was written above).
+  // Waiting patterns this transaction did not touch (one it touched was written above, or
+  // deferred again): all of them, or those that are due, looked for every kDueScan.
+  if (mode == FlushMode::kAll || (!deferred_.empty() && now >= next_due_scan_)) {
+    if (mode != FlushMode::kAll) next_due_scan_ = now + kDueScan;
     for (const auto& [key, w] : deferred_) {
       if (index_.count(key) != 0) continue;
+      if (mode != FlushMode::kAll) {
+        auto last = last_written_.find(key);
+        if (last != last_written_.end() && now - last->second < kMinRowInterval) continue;
+      }
       Entry e;
       e.ws = w.ws;
       e.pattern_id = w.pattern_id;

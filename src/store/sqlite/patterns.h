@@ -39,13 +39,17 @@ using AppendEventFn =
 // Pattern changes made by one transaction, written together before it commits: one UPDATE
 // per touched pattern instead of one per issue.
 //
-// Under sustained load the counters go further: a pattern whose row was written less than
-// kMinRowInterval ago keeps its new issues (count, last_seen_at, the ids for the event) in
-// memory, and a later transaction writes them with one pattern.updated event. A flush with
-// `write_all` (the writer is not busy, has been idle for kIdleFlush, a reader asked to
-// settle, or it is stopping) writes everything pending, so without load nothing waits. New
-// patterns, their pattern.detected event, facets and engine state are always written at
-// once. While anything waits, the flag row
+// Under sustained load the counters go further: while the writer is busy, a pattern whose
+// row was written less than kMinRowInterval ago keeps its new issues (count, last_seen_at,
+// the ids for the event) in memory, and a later transaction writes them with one
+// pattern.updated event: the next one that touches the pattern once it is due, or the due
+// scan (every kDueScan, for patterns no transaction touches). A transaction while the
+// writer is not busy writes its own patterns at once (so without load nothing waits) but
+// leaves other waiting patterns to their due time: a writer that alternates between busy
+// and not busy does not write every waiting pattern each time it is briefly not busy.
+// Everything is written when the writer has been idle for kIdleFlush, a reader asks to
+// settle, or it stops (FlushMode::kAll). New patterns, their pattern.detected event,
+// facets and engine state are always written at once. While anything waits, the flag row
 // store_flags.pattern_counts_stale is 1, so a crash is followed by a recount
 // (RecountPatterns).
 class PatternBatch {
@@ -58,6 +62,12 @@ class PatternBatch {
   static constexpr std::chrono::milliseconds kMinRowInterval{5000};
   // How long the writer stays idle before it writes the counters that wait.
   static constexpr std::chrono::milliseconds kIdleFlush{20};
+  // How often waiting patterns that no transaction touches are checked for being due.
+  static constexpr std::chrono::milliseconds kDueScan{1000};
+
+  // kBusy: patterns written less than kMinRowInterval ago wait. kNotBusy: the
+  // transaction's own patterns are written; others that wait, when due. kAll: everything.
+  enum class FlushMode { kBusy, kNotBusy, kAll };
 
   // A new issue joined `choice.pattern_id`.
   void AddIssue(const std::string& ws, const PatternChoice& choice, const model::Issue& issue);
@@ -73,10 +83,10 @@ class PatternBatch {
   // the transaction's changes are gone and everything that waited still waits.
   void Committed();
   void RolledBack();
-  // Writes the transaction's changes that are due, and with `write_all` every waiting one,
-  // with their events (pattern.detected for a new row, pattern.updated when issues joined).
-  // Leaves the transaction's batch empty.
-  Status Flush(Conn& c, SystemTime now, bool write_all, const AppendEventFn& append);
+  // Writes the transaction's pattern changes and waiting ones as `mode` says, with their
+  // events (pattern.detected for a new row, pattern.updated when issues joined). Leaves the
+  // transaction's batch empty.
+  Status Flush(Conn& c, SystemTime now, FlushMode mode, const AppendEventFn& append);
 
  private:
   struct Entry {
@@ -125,6 +135,7 @@ class PatternBatch {
   // known_facets_; a forgotten pattern is simply due).
   std::unordered_map<std::string, SystemTime> last_written_;
   static constexpr size_t kMaxLastWritten = size_t{1} << 16;
+  SystemTime next_due_scan_{};    // when Flush next looks for waiting patterns that are due
   bool stale_flag_ = false;       // committed value of store_flags.pattern_counts_stale
   std::optional<bool> txn_flag_;  // written by the open transaction
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "core/ids.h"
@@ -328,6 +329,69 @@ TEST_F(SqliteSchemaTest, TheFullTextIndexMergesIncrementallyBeforeItMustMergeAtO
   long long crisismerge = config("crisismerge");
   EXPECT_GE(automerge, 2);
   EXPECT_GE(crisismerge, 2 * automerge) << "automerge " << automerge;
+}
+
+// Counters that wait after a busy spell: a transaction while the writer is not busy writes
+// its own patterns but not the others before they are due; the due scan writes a pattern
+// that no transaction touches once its interval has passed; kAll writes everything.
+TEST_F(SqliteSchemaTest, WaitingCountersAreWrittenWhenDueNotEachTimeTheWriterIsNotBusy) {
+  CreateAtVersion(Migrations().back().version);
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  using Mode = PatternBatch::FlushMode;
+  PatternBatch batch;
+  std::map<std::string, int> updates;  // pattern id -> pattern.updated events
+  auto append = [&](const std::string&, const char* type, const std::string& data) -> Status {
+    if (std::string_view(type) == "pattern.updated") {
+      ++updates[data.find("\"pat_A\"") != std::string::npos ? "pat_A" : "pat_B"];
+    }
+    return {};
+  };
+  const SystemTime t0 = FromUnixMillis(1'700'000'000'000);
+  int n = 0;
+  auto add = [&](const char* pattern, SystemTime at) {
+    PatternChoice choice;
+    choice.pattern_id = pattern;
+    choice.fingerprint = "f";
+    model::Issue issue;
+    issue.id = "iss_" + std::to_string(++n);
+    issue.title = "disk full";
+    issue.first_seen_at = issue.last_seen_at = at;
+    batch.AddIssue("ws_1", choice, issue);
+  };
+  auto txn = [&](SystemTime at, Mode mode, std::initializer_list<const char*> patterns) {
+    ASSERT_TRUE((*c)->Exec("BEGIN"));
+    for (const char* p : patterns) add(p, at);
+    ASSERT_TRUE(batch.Flush(**c, at, mode, append));
+    ASSERT_TRUE((*c)->Exec("COMMIT"));
+    batch.Committed();
+  };
+  auto count = [&](const char* pattern) {
+    return Count(**c, std::string("SELECT issue_count FROM patterns WHERE id='") + pattern + "'");
+  };
+  txn(t0, Mode::kAll, {"pat_A", "pat_B"});  // both rows created
+  EXPECT_EQ(count("pat_A"), 1);
+  txn(t0 + Millis(1000), Mode::kBusy, {"pat_A", "pat_B"});  // both wait
+  EXPECT_TRUE(batch.has_deferred());
+  EXPECT_EQ(count("pat_A"), 1);
+  EXPECT_EQ(count("pat_B"), 1);
+  // Not busy: pat_A, touched, is written with what waited; pat_B is not due yet.
+  txn(t0 + Millis(1500), Mode::kNotBusy, {"pat_A"});
+  EXPECT_EQ(count("pat_A"), 3);
+  EXPECT_EQ(count("pat_B"), 1);
+  EXPECT_EQ(updates["pat_A"], 1);
+  EXPECT_EQ(updates["pat_B"], 0);
+  EXPECT_EQ(Count(**c, "SELECT value FROM store_flags WHERE name='pattern_counts_stale'"), 1);
+  // Busy, and pat_B untouched: due since t0 + 5 s, so the scan writes it; pat_A waits.
+  txn(t0 + PatternBatch::kMinRowInterval + Millis(1000), Mode::kBusy, {"pat_A"});
+  EXPECT_EQ(count("pat_B"), 2);
+  EXPECT_EQ(updates["pat_B"], 1);
+  EXPECT_EQ(count("pat_A"), 3);
+  // Everything, e.g. once the writer idles.
+  txn(t0 + PatternBatch::kMinRowInterval + Millis(1100), Mode::kAll, {});
+  EXPECT_EQ(count("pat_A"), 4);
+  EXPECT_FALSE(batch.has_deferred());
+  EXPECT_EQ(Count(**c, "SELECT value FROM store_flags WHERE name='pattern_counts_stale'"), 0);
 }
 
 TEST_F(SqliteSchemaTest, AfterACrashWithCountersWaitingPatternsAreRecounted) {

@@ -1525,11 +1525,16 @@ class SqliteStore final : public Store {
     // answer, never makes the writer look busy.
     bool forced = force_counters_;  // idle, stopping, or a reader asked to settle
     force_counters_ = false;
-    bool write_all = false;
+    using FlushMode = sqlite::PatternBatch::FlushMode;
+    FlushMode mode = FlushMode::kBusy;
     {
       std::lock_guard lock(mu_);
       forced = forced || closed_;
-      write_all = forced || (queue_.empty() && recent_tasks_ < kBusyTasks);
+      if (forced) {
+        mode = FlushMode::kAll;
+      } else if (queue_.empty() && recent_tasks_ < kBusyTasks) {
+        mode = FlushMode::kNotBusy;
+      }
     }
     auto fail = [&](const Error& e) {
       tx_error = e;
@@ -1541,7 +1546,7 @@ class SqliteStore final : public Store {
     if (Status indexed = fts_.Apply(c, "issues_fts"); !indexed) return fail(indexed.error());
     if (Status moved = MoveMembers(c, forced); !moved) return fail(moved.error());
     Status flushed = pending_patterns_.Flush(
-        c, clock_.Now(), write_all,
+        c, clock_.Now(), mode,
         [this, &c](const std::string& ws, const char* type, const std::string& data) {
           return AppendEvent(c, ws, type, data, clock_.Now());
         });
