@@ -18,7 +18,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -70,6 +72,7 @@ struct Config {
   double warmup = 2;        // warm-up before the measured phases
   int runs = 3;             // measured phases per workload
   int rounds = 1;           // passes over the whole workload list
+  int interleave = 0;       // > 0: on/off twins run side by side, this many pairs of runs
   int connections = 64;     // single-event workload
   int senders = 8;          // batch workloads
   int batch_size = 500;     // records per batch request
@@ -92,6 +95,7 @@ struct WorkloadReport {
   std::vector<PhaseSummary> summaries;
   std::string error;
   std::string note;
+  bool interleaved = false;  // run beside its twin (--interleave): rounds are pairs
 };
 
 void Usage() {
@@ -111,6 +115,12 @@ SQLite upsert ceiling measured in the same run. Loopback only.
                          (default 1); medians are over every run, and clustering on vs off
                          is also compared round by round (the median of the per-round
                          ratios), which a machine whose speed drifts over minutes skews less
+  --interleave N         run each workload listed with its -nocluster twin on two servers
+                         side by side, driven in turn: N pairs of one --seconds run each
+                         (order swapped every pair, 0.5 s settle before each run, --warmup
+                         once per server); the on/off ratio is then given pair by pair.
+                         Drift over minutes then hits both alike. --runs and --rounds do not
+                         apply to those workloads (default 0: off)
   --connections N        keep-alive connections for `single` (default 64)
   --senders N            concurrent senders for the batch workloads (default 8)
   --batch-size N         records per batch request, 1-500 (default 500)
@@ -178,6 +188,8 @@ bool ParseFlags(int argc, char** argv, Config& c) {
         c.runs = std::stoi(value);
       else if (flag == "--rounds")
         c.rounds = std::stoi(value);
+      else if (flag == "--interleave")
+        c.interleave = std::stoi(value);
       else if (flag == "--connections")
         c.connections = std::stoi(value);
       else if (flag == "--senders")
@@ -225,6 +237,7 @@ bool ParseFlags(int argc, char** argv, Config& c) {
   if (c.warmup < 0 || c.warmup > 600) return bad("--warmup must be in [0, 600]");
   if (c.runs < 1 || c.runs > 100) return bad("--runs must be in [1, 100]");
   if (c.rounds < 1 || c.rounds > 20) return bad("--rounds must be in [1, 20]");
+  if (c.interleave < 0 || c.interleave > 50) return bad("--interleave must be in [0, 50]");
   if (c.connections < 1 || c.connections > 4096) return bad("--connections must be in [1, 4096]");
   if (c.senders < 1 || c.senders > 1024) return bad("--senders must be in [1, 1024]");
   if (c.batch_size < 1 || c.batch_size > 500) return bad("--batch-size must be in [1, 500]");
@@ -330,9 +343,23 @@ std::string AssignLatencySummary(const std::string& metrics) {
          ", p99 " + quantile(0.99);
 }
 
-WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
-  WorkloadReport report;
-  report.name = workload;
+// A started server for one workload, with its load ready to drive (dedup pool seeded).
+struct LiveServer {
+  std::string workload;
+  std::unique_ptr<TempDir> root;
+  std::unique_ptr<ServerProcess> server;
+  EngineOptions engine;
+  std::vector<RequestTemplate> templates;
+  std::unique_ptr<TemplateSource> source;
+  std::string note;
+};
+
+// Starts the server of `workload` (clustering off for a -nocluster one) and prepares its
+// load. nullptr and `report.error` on failure.
+std::unique_ptr<LiveServer> StartServerWorkload(const std::string& workload, const Config& c,
+                                                WorkloadReport& report) {
+  auto live = std::make_unique<LiveServer>();
+  live->workload = workload;
   const std::string name = BaseWorkload(workload);
   std::vector<std::string> server_args = c.server_args;
   if (name != workload) {
@@ -340,53 +367,54 @@ WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
     server_args.push_back("off");
   }
   std::string error;
-  auto root = TempDir::Create(c.tmp_parent, "causeloop-bench-" + workload + "-", error);
-  if (!root) {
+  live->root = TempDir::Create(c.tmp_parent, "causeloop-bench-" + workload + "-", error);
+  if (!live->root) {
     report.error = error;
-    return report;
+    return nullptr;
   }
-  if (c.keep_data) root->keep();
-  const std::filesystem::path data_dir = root->path() / "data";
+  if (c.keep_data) live->root->keep();
+  const std::filesystem::path data_dir = live->root->path() / "data";
 
   const auto creds = Bootstrap(c.binary, data_dir, std::chrono::seconds(60), error);
   if (!creds) {
     report.error = error;
-    return report;
+    return nullptr;
   }
   ServerProcess::Options server_options{
       .binary = c.binary,
       .data_dir = data_dir,
-      .port_file = root->path() / "port",
-      .log_path = root->path() / "server.log",
+      .port_file = live->root->path() / "port",
+      .log_path = live->root->path() / "server.log",
       .extra_args = server_args,
       .ready_timeout = std::chrono::seconds(static_cast<long long>(c.ready_timeout)),
   };
-  auto server = ServerProcess::Start(server_options, error);
-  if (!server) {
+  live->server = ServerProcess::Start(server_options, error);
+  if (!live->server) {
     report.error = error;
-    return report;
+    return nullptr;
   }
-  const std::string host = "127.0.0.1:" + std::to_string(server->port());
-  EngineOptions engine{
-      .port = server->port(),
+  const std::string host = "127.0.0.1:" + std::to_string(live->server->port());
+  live->engine = EngineOptions{
+      .port = live->server->port(),
       .connections = name == "single" ? c.connections : c.senders,
       .request_timeout = Ms(c.request_timeout),
       .drain_timeout = Ms(std::max(15.0, c.request_timeout)),
       .max_backoff = Ms(c.max_backoff),
   };
   RecordFactory factory(c.seed);
-  std::vector<RequestTemplate> templates =
-      name == "single" ? MakeSingleTemplates(factory, 1024, "k", host, creds->token)
-                       : MakeBatchTemplates(factory, 16, c.batch_size, "k", host, creds->token);
+  live->templates = name == "single"
+                        ? MakeSingleTemplates(factory, 1024, "k", host, creds->token)
+                        : MakeBatchTemplates(factory, 16, c.batch_size, "k", host, creds->token);
 
   std::uint64_t first_new_key = 0;
   std::uint64_t pool = 0;
   double reuse = 0;
   if (name == "batch-dedup") {
     // Seed the pool through the API, bounded in time, then reuse it.
-    TemplateSource seed(templates, 0, 0, 0, c.seed);
+    TemplateSource seed(live->templates, 0, 0, 0, c.seed);
     seed.set_new_key_limit(static_cast<std::uint64_t>(c.dedup_pool));
-    const EngineResult seeded = RunLoad(engine, seed, {milliseconds(300'000)}, server.get());
+    const EngineResult seeded =
+        RunLoad(live->engine, seed, {milliseconds(300'000)}, live->server.get());
     std::uint64_t accepted = 0;
     for (const PhaseStats& p : seeded.phases) accepted += p.accepted_records;
     if (seeded.aborted || accepted < static_cast<std::uint64_t>(c.dedup_pool)) {
@@ -394,37 +422,105 @@ WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
                      (seeded.aborted ? seeded.abort_reason
                                      : std::to_string(accepted) + " of " +
                                            std::to_string(c.dedup_pool) + " keys accepted") +
-                     "\n--- server log (tail) ---\n" + server->LogTail(4000);
-      return report;
+                     "\n--- server log (tail) ---\n" + live->server->LogTail(4000);
+      return nullptr;
     }
     first_new_key = seed.next_new_key();
     pool = static_cast<std::uint64_t>(c.dedup_pool);
     reuse = c.dedup_fraction;
     const double seed_seconds = seeded.phases.empty() ? 0 : seeded.phases[0].seconds;
-    report.note = "seeded " + std::to_string(accepted) + " keys in " +
-                  std::to_string(seed_seconds).substr(0, 5) + " s";
+    live->note = "seeded " + std::to_string(accepted) + " keys in " +
+                 std::to_string(seed_seconds).substr(0, 5) + " s";
   }
-  TemplateSource source(templates, first_new_key, pool, reuse, c.seed + 7);
-  EngineResult result = RunLoad(engine, source, Phases(c), server.get());
-  if (name == workload) {
+  live->source =
+      std::make_unique<TemplateSource>(live->templates, first_new_key, pool, reuse, c.seed + 7);
+  return live;
+}
+
+// Stops the server and completes `report` (notes, the assignment histogram, errors).
+void FinishServerWorkload(LiveServer& live, WorkloadReport& report) {
+  if (!live.note.empty()) {
+    report.note += std::string(report.note.empty() ? "" : "; ") + live.note;
+  }
+  if (BaseWorkload(live.workload) == live.workload) {
     std::string metrics;
-    if (HttpGet(server->port(), "/metrics", std::chrono::seconds(10), &metrics) == 200) {
+    if (HttpGet(live.server->port(), "/metrics", std::chrono::seconds(10), &metrics) == 200) {
       report.note += std::string(report.note.empty() ? "" : "; ") + AssignLatencySummary(metrics);
     }
   }
-  const bool clean_exit = server->Stop(std::chrono::seconds(30));
+  const bool clean_exit = live.server->Stop(std::chrono::seconds(30));
+  if (!clean_exit && report.error.empty()) {
+    report.note +=
+        std::string(report.note.empty() ? "" : "; ") + "server did not exit cleanly on SIGTERM";
+  }
+}
+
+WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
+  WorkloadReport report;
+  report.name = workload;
+  std::unique_ptr<LiveServer> live = StartServerWorkload(workload, c, report);
+  if (!live) return report;
+  EngineResult result = RunLoad(live->engine, *live->source, Phases(c), live->server.get());
   if (result.aborted) {
-    report.error = result.abort_reason + "\n--- server log (tail) ---\n" + server->LogTail(4000);
+    report.error =
+        result.abort_reason + "\n--- server log (tail) ---\n" + live->server->LogTail(4000);
   }
   if (result.phases.size() > 1) {
     report.runs.assign(std::make_move_iterator(result.phases.begin() + 1),
                        std::make_move_iterator(result.phases.end()));
   }
-  if (!clean_exit && report.error.empty()) {
-    report.note +=
-        std::string(report.note.empty() ? "" : "; ") + "server did not exit cleanly on SIGTERM";
-  }
+  FinishServerWorkload(*live, report);
   return report;
+}
+
+// --interleave: `workload` and its clustering-off twin on two servers that run side by side,
+// driven in turn: after each one's warm-up, `pairs` pairs of one --seconds run on each,
+// the order swapped every pair (on-off, off-on, ...) so that a steady drift of the machine
+// favours neither. A run starts on fresh connections after a 0.5 s settle that is not
+// counted. Run i of each report belongs to "round" i, so the on/off ratio is also given
+// pair by pair. The idle server of a pair does nothing but its own background work.
+void RunInterleaved(const std::string& workload, const Config& c, int pairs, WorkloadReport& on,
+                    WorkloadReport& off) {
+  on = WorkloadReport{workload};
+  off = WorkloadReport{workload + std::string(kNoCluster)};
+  on.interleaved = off.interleaved = true;
+  std::unique_ptr<LiveServer> a = StartServerWorkload(on.name, c, on);
+  if (!a) return;
+  std::unique_ptr<LiveServer> b = StartServerWorkload(off.name, c, off);
+  if (!b) {
+    FinishServerWorkload(*a, on);
+    return;
+  }
+  auto run = [&](LiveServer& live, WorkloadReport& report, std::vector<milliseconds> phases,
+                 int pair) {
+    if (!report.error.empty() || g_interrupted.load()) return;
+    EngineResult result = RunLoad(live.engine, *live.source, phases, live.server.get());
+    if (result.aborted) {
+      report.error =
+          result.abort_reason + "\n--- server log (tail) ---\n" + live.server->LogTail(4000);
+      return;
+    }
+    if (pair > 0 && result.phases.size() > 1) {
+      report.runs.push_back(std::move(result.phases[1]));
+      report.round_of_run.push_back(pair);
+    }
+  };
+  if (c.warmup > 0) {
+    run(*a, on, {Ms(c.warmup)}, 0);
+    run(*b, off, {Ms(c.warmup)}, 0);
+  }
+  for (int pair = 1; pair <= pairs; ++pair) {
+    const std::vector<milliseconds> phases = {milliseconds(500), Ms(c.seconds)};
+    if (pair % 2 == 1) {
+      run(*a, on, phases, pair);
+      run(*b, off, phases, pair);
+    } else {
+      run(*b, off, phases, pair);
+      run(*a, on, phases, pair);
+    }
+  }
+  FinishServerWorkload(*a, on);
+  FinishServerWorkload(*b, off);
 }
 
 void RunCeiling(const Config& c, WorkloadReport& new_keys, WorkloadReport& dedup) {
@@ -631,7 +727,7 @@ void PrintReport(const std::vector<WorkloadReport>& reports) {
                 Fixed(m_on.p99_ms, 2).c_str(), Fixed(m_off.p99_ms, 2).c_str());
     const std::vector<double> per_round = RoundRatios(*on, off);
     if (per_round.size() > 1) {
-      std::printf("  %-12s per round:", "");
+      std::printf("  %-12s per %s:", "", on->interleaved ? "pair" : "round");
       for (double v : per_round) std::printf(" %.3f", v);
       std::printf("; median %.3f\n", Median(per_round));
     }
@@ -680,9 +776,9 @@ bool WriteJson(const std::string& path, const Config& c, const std::string& star
     << ",\n  \"machine\": " << JsonQuote(host_info) << ",\n  \"binary\": " << JsonQuote(c.binary)
     << ",\n  \"config\": {\"seconds\": " << JsonNumber(c.seconds)
     << ", \"warmup\": " << JsonNumber(c.warmup) << ", \"runs\": " << c.runs
-    << ", \"rounds\": " << c.rounds << ", \"connections\": " << c.connections
-    << ", \"senders\": " << c.senders << ", \"batch_size\": " << c.batch_size
-    << ", \"dedup_pool\": " << c.dedup_pool
+    << ", \"rounds\": " << c.rounds << ", \"interleave\": " << c.interleave
+    << ", \"connections\": " << c.connections << ", \"senders\": " << c.senders
+    << ", \"batch_size\": " << c.batch_size << ", \"dedup_pool\": " << c.dedup_pool
     << ", \"dedup_fraction\": " << JsonNumber(c.dedup_fraction) << ", \"seed\": " << c.seed
     << "},\n  \"workloads\": [";
   bool first = true;
@@ -809,9 +905,25 @@ int Main(int argc, char** argv) {
     join(it->note, r.note);
     join(it->error, r.error);
   };
+  std::set<std::string> interleaved;
+  for (const std::string& w : c.workloads) {
+    if (c.interleave == 0 || BaseWorkload(w) != w || g_interrupted.load()) continue;
+    const std::string twin = w + std::string(kNoCluster);
+    if (std::find(c.workloads.begin(), c.workloads.end(), twin) == c.workloads.end()) continue;
+    std::printf("running %s and %s interleaved, %d pairs...\n", w.c_str(), twin.c_str(),
+                c.interleave);
+    std::fflush(stdout);
+    WorkloadReport on, off;
+    RunInterleaved(w, c, c.interleave, on, off);
+    reports.push_back(std::move(on));
+    reports.push_back(std::move(off));
+    interleaved.insert(w);
+    interleaved.insert(twin);
+  }
   for (int round = 1; round <= c.rounds; ++round) {
     for (const std::string& w : c.workloads) {
       if (g_interrupted.load()) break;
+      if (interleaved.count(w) != 0) continue;
       std::printf("running %s%s...\n", w.c_str(),
                   c.rounds > 1 ? (" (round " + std::to_string(round) + ")").c_str() : "");
       std::fflush(stdout);
