@@ -36,9 +36,8 @@ std::string IssuesOfPattern(std::string_view key, std::string_view alias) {
   return (alias.empty() ? std::string() : std::string(alias) + ".") +
          "rowid IN (SELECT issue_rowid FROM pattern_members WHERE pattern_key=" + k +
          " UNION ALL SELECT issue_rowid FROM pattern_members_new WHERE pattern_key=" + k +
-         " UNION ALL SELECT rowid FROM issues WHERE rowid > (SELECT value FROM store_flags "
-         "WHERE name='members_listed_through') AND causeloop_key(pattern_id)=" +
-         k + ")";
+         " UNION ALL SELECT rowid FROM issues WHERE rowid > " + kMembersListedThrough +
+         " AND causeloop_key(pattern_id)=" + k + ")";
 }
 
 Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,

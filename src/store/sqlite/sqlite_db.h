@@ -135,6 +135,11 @@ int64_t PatternKey(std::string_view pattern_id);
 // through a workspace index.
 std::string IssuesOfPattern(std::string_view key, std::string_view alias = "");
 
+// The rowid up to which new issues are listed in pattern_members (a scalar SQL expression);
+// issues above it wait to be listed (migration v10, MoveMembers).
+inline constexpr const char* kMembersListedThrough =
+    "(SELECT value FROM store_flags WHERE name='members_listed_through')";
+
 // Steps a statement that returns no row; its failure named `what`.
 Status StepDone(Conn& c, Stmt& s, std::string_view what);
 

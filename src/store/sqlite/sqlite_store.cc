@@ -1726,27 +1726,28 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  // What waits to be listed in pattern_members (see MoveMembers), at start-up.
+  // What waits to be listed in pattern_members (see MoveMembers), at start-up: the entries
+  // of pattern_members_new, and the issues above the mark, in one pass.
   Status CountNewMembers() {
-    auto s = writer_conn_->Prepare(
-        "SELECT (SELECT COUNT(*) FROM pattern_members_new), COUNT(*) FROM issues WHERE rowid > "
-        "(SELECT value FROM store_flags WHERE name='members_listed_through')");
+    auto s = writer_conn_->Prepare("SELECT COUNT(*) FROM pattern_members_new");
     if (!s) return Fail(s.error());
     if (int rc = (*s)->Step(); rc != SQLITE_ROW)
       return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "count pattern members"));
     new_members_ = (*s)->Int(0);
-    new_rows_ = (*s)->Int(1);
     (*s)->Reset();
+    new_rows_ = 0;
     unlisted_.clear();
-    auto keys = writer_conn_->Prepare(
-        "SELECT causeloop_key(pattern_id), rowid FROM issues WHERE rowid > (SELECT value FROM "
-        "store_flags WHERE name='members_listed_through') AND pattern_id IS NOT NULL");
-    if (!keys) return Fail(keys.error());
+    auto rows = writer_conn_->Prepare(
+        std::string("SELECT pattern_id IS NOT NULL, causeloop_key(pattern_id), rowid FROM issues "
+                    "WHERE rowid > ") +
+        sqlite::kMembersListedThrough);
+    if (!rows) return Fail(rows.error());
     int rc;
-    while ((rc = (*keys)->Step()) == SQLITE_ROW) {
-      unlisted_.emplace_back((*keys)->Int(0), (*keys)->Int(1));
+    while ((rc = (*rows)->Step()) == SQLITE_ROW) {
+      ++new_rows_;
+      if ((*rows)->Int(0) != 0) unlisted_.emplace_back((*rows)->Int(1), (*rows)->Int(2));
     }
-    (*keys)->Reset();
+    (*rows)->Reset();
     if (rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "unlisted pattern members"));
     return {};
