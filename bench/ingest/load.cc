@@ -354,6 +354,11 @@ struct LiveServer {
   std::string note;
 };
 
+// `why`, followed by the end of the server's log.
+std::string WithServerLog(const std::string& why, const ServerProcess& server) {
+  return why + "\n--- server log (tail) ---\n" + server.LogTail(4000);
+}
+
 // Starts the server of `workload` (clustering off for a -nocluster one) and prepares its
 // load. nullptr and `report.error` on failure.
 std::unique_ptr<LiveServer> StartServerWorkload(const std::string& workload, const Config& c,
@@ -418,11 +423,12 @@ std::unique_ptr<LiveServer> StartServerWorkload(const std::string& workload, con
     std::uint64_t accepted = 0;
     for (const PhaseStats& p : seeded.phases) accepted += p.accepted_records;
     if (seeded.aborted || accepted < static_cast<std::uint64_t>(c.dedup_pool)) {
-      report.error = "seeding the dedup pool failed: " +
-                     (seeded.aborted ? seeded.abort_reason
-                                     : std::to_string(accepted) + " of " +
-                                           std::to_string(c.dedup_pool) + " keys accepted") +
-                     "\n--- server log (tail) ---\n" + live->server->LogTail(4000);
+      report.error =
+          WithServerLog("seeding the dedup pool failed: " +
+                            (seeded.aborted ? seeded.abort_reason
+                                            : std::to_string(accepted) + " of " +
+                                                  std::to_string(c.dedup_pool) + " keys accepted"),
+                        *live->server);
       return nullptr;
     }
     first_new_key = seed.next_new_key();
@@ -462,8 +468,7 @@ WorkloadReport RunServerWorkload(const std::string& workload, const Config& c) {
   if (!live) return report;
   EngineResult result = RunLoad(live->engine, *live->source, Phases(c), live->server.get());
   if (result.aborted) {
-    report.error =
-        result.abort_reason + "\n--- server log (tail) ---\n" + live->server->LogTail(4000);
+    report.error = WithServerLog(result.abort_reason, *live->server);
   }
   if (result.phases.size() > 1) {
     report.runs.assign(std::make_move_iterator(result.phases.begin() + 1),
@@ -496,8 +501,7 @@ void RunInterleaved(const std::string& workload, const Config& c, int pairs, Wor
     if (!report.error.empty() || g_interrupted.load()) return;
     EngineResult result = RunLoad(live.engine, *live.source, phases, live.server.get());
     if (result.aborted) {
-      report.error =
-          result.abort_reason + "\n--- server log (tail) ---\n" + live.server->LogTail(4000);
+      report.error = WithServerLog(result.abort_reason, *live.server);
       return;
     }
     if (pair > 0 && result.phases.size() > 1) {
