@@ -50,6 +50,16 @@ struct Cluster {
   bool owns_strong = false;
   bool owns_weak = false;
   std::vector<uint64_t> keys;
+  uint32_t generation = 1;  // raised whenever tmpl changes (see ExactEntry)
+};
+
+// Where an exact key goes, and the score its signal had against that cluster's template
+// when it was last computed (an exact key stands for one masked text, so the score only
+// changes with the template).
+struct ExactEntry {
+  ClusterId cluster = 0;
+  uint32_t scored_generation = 0;  // the cluster's generation `score` is for; 0: none
+  double score = 0;
 };
 
 struct Score {
@@ -207,7 +217,7 @@ struct Engine::Impl {
   std::vector<Cluster> clusters;  // clusters[id - 1]
   size_t live = 0;
   bool assigned = false;
-  std::unordered_map<uint64_t, ClusterId> exact;
+  std::unordered_map<uint64_t, ExactEntry> exact;
   std::unordered_map<size_t, std::vector<ClusterId>> by_length;
   // Stage 1's candidates: (template length, position, constant token) -> the clusters whose
   // template had that token there. A template only ever generalizes (a constant becomes a
@@ -273,7 +283,7 @@ struct Engine::Impl {
   void Remember(uint64_t key, ClusterId id) {
     Cluster& c = clusters[id - 1];
     if (c.keys.size() >= kMaxKeysPerCluster) return;
-    if (exact.emplace(key, id).second) c.keys.push_back(key);
+    if (exact.emplace(key, ExactEntry{id}).second) c.keys.push_back(key);
   }
 
   void AdoptSignature(Cluster& c, ClusterId id, const ErrorSignature& sig, std::string_view service,
@@ -325,6 +335,7 @@ PreparedSignal Prepare(const Signal& signal) {
   p.signature = internal::ExtractSignature(signal.title, signal.body);
   p.service = std::string(signal.service);
   p.fingerprint = FingerprintOf(p.masked, p.signature, p.service);
+  p.exact_key = ExactKey(p.masked, p.signature);
   return p;
 }
 
@@ -338,15 +349,21 @@ Assignment Engine::Assign(const PreparedSignal& prepared) {
   struct {
     std::string_view service;
   } signal{prepared.service};
-  uint64_t key = ExactKey(m, sig);
+  uint64_t key = prepared.exact_key;
 
   Assignment out;
   out.fingerprint = prepared.fingerprint;
 
   if (auto it = im.exact.find(key); it != im.exact.end()) {
-    Cluster& c = im.clusters[it->second - 1];
-    out.cluster = it->second;
-    out.score = c.tmpl.size() == m.size() ? Compare(m, c.tmpl, im.config.anchor_tokens).value : 1.0;
+    ExactEntry& hit = it->second;
+    Cluster& c = im.clusters[hit.cluster - 1];
+    out.cluster = hit.cluster;
+    if (hit.scored_generation != c.generation) {
+      hit.score =
+          c.tmpl.size() == m.size() ? Compare(m, c.tmpl, im.config.anchor_tokens).value : 1.0;
+      hit.scored_generation = c.generation;
+    }
+    out.score = hit.score;
     bool changed = false;
     im.AdoptSignature(c, out.cluster, sig, signal.service, changed);
     out.changed = changed;
@@ -380,6 +397,7 @@ Assignment Engine::Assign(const PreparedSignal& prepared) {
         changed = true;
       }
     }
+    if (changed) ++c.generation;
     size_t keys = c.keys.size();
     im.Remember(key, best);
     im.AdoptSignature(c, best, sig, signal.service, changed);
@@ -534,7 +552,7 @@ Status Engine::RestoreCluster(ClusterId cluster, std::string_view state) {
   im.clusters.push_back(std::move(c));
   Cluster& placed = im.clusters.back();
   for (uint64_t k : key_list) {
-    if (im.exact.emplace(k, cluster).second) placed.keys.push_back(k);
+    if (im.exact.emplace(k, ExactEntry{cluster}).second) placed.keys.push_back(k);
   }
   im.IndexTemplate(cluster);
   if (placed.owns_strong) im.by_strong.emplace(placed.strong_key, cluster);

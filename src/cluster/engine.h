@@ -77,6 +77,7 @@ struct PreparedSignal {
   internal::ErrorSignature signature;
   std::string service;
   uint64_t fingerprint = 0;  // Engine::Fingerprint of the signal
+  uint64_t exact_key = 0;    // the key of its masked text and signature (Prepare sets it)
 };
 PreparedSignal Prepare(const Signal& signal);
 

@@ -357,7 +357,29 @@ INSERT INTO store_flags(name, value)
   ON CONFLICT(name) DO UPDATE SET value=excluded.value;
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations = {{{1, kV1},
+// v11: a pattern's member list in runs. pattern_members held one row per (pattern, issue),
+// so listing a batch of 8,192 new issues was 8,192 B-tree seeks and inserts on the writer.
+// Now one row per pattern and batch holds its issues' rowids as a JSON array (runs of at most
+// 512; MoveMembers), and pattern_members is a view that spreads them out again, so readers
+// (sqlite::IssuesOfPattern) query it as before. A run is never rewritten: an issue that
+// moved is listed again under its new pattern (twice under one it left and came back to;
+// readers take the list as a set, `rowid IN (...)`), and readers also test the row's
+// pattern_id.
+constexpr const char* kV11 = R"sql(
+CREATE TABLE pattern_member_runs (
+  pattern_key INTEGER NOT NULL,
+  rowids TEXT NOT NULL
+);
+INSERT INTO pattern_member_runs(pattern_key, rowids)
+  SELECT pattern_key, json_group_array(issue_rowid) FROM pattern_members
+  GROUP BY pattern_key, issue_rowid >> 9;
+DROP TABLE pattern_members;
+CREATE INDEX pattern_member_runs_key ON pattern_member_runs(pattern_key);
+CREATE VIEW pattern_members(pattern_key, issue_rowid) AS
+  SELECT r.pattern_key, j.value FROM pattern_member_runs r, json_each(r.rowids) j;
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations = {{{1, kV1},
                                                     {2, kV2},
                                                     {3, kV3},
                                                     {4, kV4},
@@ -366,7 +388,8 @@ constexpr std::array<Migration, 10> kMigrations = {{{1, kV1},
                                                     {7, kV7},
                                                     {8, kV8},
                                                     {9, kV9},
-                                                    {10, kV10}}};
+                                                    {10, kV10},
+                                                    {11, kV11}}};
 
 }  // namespace
 

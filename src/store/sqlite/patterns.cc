@@ -108,12 +108,11 @@ std::string PatternEventData(const model::Pattern& p,
 }
 
 PatternBatch::Entry& PatternBatch::EntryFor(const std::string& ws, const std::string& pattern_id) {
-  // Called for every issue a transaction adds: the key is built in a buffer that keeps its
-  // capacity, and copied only for a pattern the transaction has not touched yet.
-  key_.assign(ws).append(1, '\n').append(pattern_id);
-  auto it = index_.find(key_);
+  // Called for every issue a transaction adds. Pattern ids are unique across workspaces, so
+  // the id alone is the key.
+  auto it = index_.find(pattern_id);
   if (it != index_.end()) return entries_[it->second];
-  index_.emplace(key_, entries_.size());
+  index_.emplace(pattern_id, entries_.size());
   Entry& e = entries_.emplace_back();
   e.ws = ws;
   e.pattern_id = pattern_id;
@@ -263,8 +262,7 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, FlushMode mode, const Append
   txn_now_ = now;
   size_t waiting_written = 0;  // keys of deferred_ written by this transaction
   for (Entry& e : entries_) {
-    std::string key = e.ws;
-    key.append(1, '\n').append(e.pattern_id);
+    const std::string& key = e.pattern_id;
     // Facet rows are written at once (idempotent, and cached once known).
     for (const auto& [kind, value] : e.facets) {
       key_.assign(key).append(1, '\n').append(kind).append(1, '\n').append(value);
@@ -275,9 +273,8 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, FlushMode mode, const Append
     auto last = last_written_.find(key);
     bool recent = last != last_written_.end() && now - last->second < kMinRowInterval;
     if (recent && mode == FlushMode::kBusy) {
-      Waiting w{e.ws, e.pattern_id, 0, {}, {}};
-      w.Add(e.new_issues, e.issue_ids, e.last_seen);
-      txn_deferred_.emplace_back(std::move(key), std::move(w));
+      txn_deferred_.emplace_back(
+          key, Waiting{e.ws, e.pattern_id, e.new_issues, std::move(e.issue_ids), e.last_seen});
       continue;
     }
     if (auto it = deferred_.find(key); it != deferred_.end()) {
@@ -290,7 +287,7 @@ Status PatternBatch::Flush(Conn& c, SystemTime now, FlushMode mode, const Append
       e.last_seen = all.last_seen;
     }
     if (auto s = WriteRow(c, e, now_ms, append); !s) return s;
-    txn_written_.push_back(std::move(key));
+    txn_written_.push_back(key);
   }
   // Waiting patterns this transaction did not touch (one it touched was written above, or
   // deferred again): all of them, or those that are due, looked for every kDueScan.

@@ -116,10 +116,10 @@ class PatternBatch {
   Status SetStaleFlag(Conn& c, bool stale);
 
   std::vector<Entry> entries_;
-  std::unordered_map<std::string, size_t> index_;  // ws + '\n' + pattern id -> entry
-  std::string key_;                                // scratch for EntryFor and Flush
+  std::unordered_map<std::string, size_t> index_;  // pattern id -> entry
+  std::string key_;                                // scratch for Flush's facet keys
   std::map<std::pair<std::string, long long>, ClusterState> clusters_;
-  // Facet rows known to be committed, "ws\npattern\nkind\nvalue" (bounded: dropped when
+  // Facet rows known to be committed, "pattern\nkind\nvalue" (bounded: dropped when
   // it grows past kMaxKnownFacets), and those written by the open transaction.
   std::unordered_set<std::string> known_facets_;
   std::vector<std::string> written_facets_;

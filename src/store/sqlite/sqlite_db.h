@@ -126,7 +126,8 @@ int64_t PatternKey(std::string_view pattern_id);
 
 // The condition selecting the issues of the pattern whose key is the SQL expression `key`
 // (e.g. "causeloop_key(?2)"; it appears three times) in a query over `issues` (named
-// `alias`, or unnamed): the issues listed in pattern_members or, not moved there yet, in
+// `alias`, or unnamed): the issues listed in pattern_members (a view over the runs of
+// pattern_member_runs, searched by its pattern_key index) or, not moved there yet, in
 // pattern_members_new (issues that changed pattern) or above store_flags'
 // members_listed_through (new issues since the last MoveMembers, found by rowid).
 // Pair it with a pattern_id test (the key is a hash, and an issue that
