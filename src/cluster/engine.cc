@@ -123,8 +123,9 @@ uint64_t WeakKey(const ErrorSignature& sig, std::string_view service) {
   return Mix(sig.weak_key ^ Hash(service));
 }
 
-uint64_t ExactKey(const MaskedText& m, const ErrorSignature& sig) {
-  uint64_t h = Hash(m.text);
+// `text_hash`: Hash(masked.text), shared with FingerprintOf.
+uint64_t ExactKey(uint64_t text_hash, const ErrorSignature& sig) {
+  uint64_t h = text_hash;
   return Mix(h ^ Mix(sig.strong_key + 0x632be59bd9b4e019ULL) ^ (sig.weak_key * 31));
 }
 
@@ -147,8 +148,8 @@ double TokenOverlap(const MaskedText& m, const std::vector<std::string>& tmpl) {
   return total == 0 ? 1.0 : 2.0 * static_cast<double>(matched) / static_cast<double>(total);
 }
 
-uint64_t FingerprintOf(const MaskedText& m, const ErrorSignature& sig, std::string_view service) {
-  uint64_t h = Hash(m.text) ^ 0x1f;
+uint64_t FingerprintOf(uint64_t text_hash, const ErrorSignature& sig, std::string_view service) {
+  uint64_t h = text_hash ^ 0x1f;
   if (!sig.empty()) {  // Hash(sig.Text(), h), without building the text
     h = Hash(sig.exception, h);
     h = Hash("|", h);
@@ -334,8 +335,9 @@ PreparedSignal Prepare(const Signal& signal) {
   internal::MaskInto(signal.title, p.masked);
   p.signature = internal::ExtractSignature(signal.title, signal.body);
   p.service = std::string(signal.service);
-  p.fingerprint = FingerprintOf(p.masked, p.signature, p.service);
-  p.exact_key = ExactKey(p.masked, p.signature);
+  uint64_t text_hash = Hash(p.masked.text);
+  p.fingerprint = FingerprintOf(text_hash, p.signature, p.service);
+  p.exact_key = ExactKey(text_hash, p.signature);
   return p;
 }
 
@@ -440,7 +442,8 @@ Assignment Engine::Assign(const PreparedSignal& prepared) {
 uint64_t Engine::Fingerprint(const Signal& signal) const {
   MaskedText m;
   internal::MaskInto(signal.title, m);
-  return FingerprintOf(m, internal::ExtractSignature(signal.title, signal.body), signal.service);
+  return FingerprintOf(Hash(m.text), internal::ExtractSignature(signal.title, signal.body),
+                       signal.service);
 }
 
 std::string Engine::Template(ClusterId cluster) const {

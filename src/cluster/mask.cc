@@ -62,7 +62,17 @@ bool IsDigitWord(std::string_view s) {
       "http2",   "log4j", "oauth2", "sha1",  "sha256", "sha512", "md5",    "base64",
       "k8s",     "win32", "win64",  "int32", "int64",  "uint32", "uint64", "float32",
       "float64", "e2e",   "p2p",    "2fa",   "h2",     "l4",     "l7",     "x509"};
-  if (s.size() > 8 || s.size() < 2) return false;
+  // Called for every piece that mixes letters and digits, most of them values: ruled out on
+  // the first character before the list is searched.
+  static constexpr std::array<bool, 256> kFirst = [] {
+    std::array<bool, 256> t{};
+    for (std::string_view w : kWords) t[static_cast<unsigned char>(w[0])] = true;
+    return t;
+  }();
+  if (s.size() > 8 || s.size() < 2 ||
+      !kFirst[static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(s[0])))]) {
+    return false;
+  }
   std::array<char, 8> lower{};
   for (size_t i = 0; i < s.size(); ++i) {
     lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
