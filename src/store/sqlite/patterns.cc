@@ -116,6 +116,12 @@ PatternBatch::Entry& PatternBatch::EntryFor(const std::string& ws, const std::st
   Entry& e = entries_.emplace_back();
   e.ws = ws;
   e.pattern_id = pattern_id;
+  // Issues that waited come first in the pattern's next event: once they fill it, this
+  // transaction's ids would be dropped, so they are not collected (most busy patterns).
+  if (auto w = deferred_.find(pattern_id);
+      w != deferred_.end() && w->second.issue_ids.size() >= kEventIssueIds) {
+    e.ids_full = true;
+  }
   return e;
 }
 
@@ -130,7 +136,7 @@ void PatternBatch::AddIssue(const std::string& ws, const PatternChoice& choice,
     e.first_seen = issue.first_seen_at;
   }
   ++e.new_issues;
-  if (e.issue_ids.size() < kEventIssueIds) e.issue_ids.push_back(issue.id);
+  if (!e.ids_full && e.issue_ids.size() < kEventIssueIds) e.issue_ids.push_back(issue.id);
   e.first_seen = std::min(e.first_seen, issue.first_seen_at);
   e.last_seen = std::max(e.last_seen, issue.last_seen_at);
   auto add_facet = [&e](const char* kind, const std::string& value) {
@@ -178,8 +184,11 @@ void PatternBatch::Committed() {
   }
   txn_written_.clear();
   for (auto& [key, w] : txn_deferred_) {
-    auto [it, inserted] = deferred_.try_emplace(key, w);
-    if (!inserted) it->second.Add(w.new_issues, w.issue_ids, w.last_seen);
+    if (auto it = deferred_.find(key); it != deferred_.end()) {
+      it->second.Add(w.new_issues, w.issue_ids, w.last_seen);
+    } else {
+      deferred_.emplace(std::move(key), std::move(w));
+    }
   }
   txn_deferred_.clear();
   if (txn_flag_) stale_flag_ = *txn_flag_;

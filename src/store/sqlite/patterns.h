@@ -96,6 +96,7 @@ class PatternBatch {
     long long cluster = 0;
     long long new_issues = 0;
     std::vector<std::string> issue_ids;  // the first few, for the event
+    bool ids_full = false;               // the waiting ones fill the event (EntryFor)
     SystemTime first_seen{}, last_seen{};
     std::vector<std::pair<std::string, std::string>> facets;  // (kind, value), unique
   };

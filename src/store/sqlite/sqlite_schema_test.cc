@@ -399,6 +399,55 @@ TEST_F(SqliteSchemaTest, WaitingCountersAreWrittenWhenDueNotEachTimeTheWriterIsN
   EXPECT_EQ(Count(**c, "SELECT value FROM store_flags WHERE name='pattern_counts_stale'"), 0);
 }
 
+// A busy pattern's pattern.updated lists the first issues that joined it, those that
+// waited first (at most 20), and counts all of them; once the waiting ones fill the list,
+// later transactions do not collect ids at all (PatternBatch::Entry::ids_full).
+TEST_F(SqliteSchemaTest, AWaitingPatternsEventListsTheFirstIssuesThatJoinedIt) {
+  CreateAtVersion(Migrations().back().version);
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  using Mode = PatternBatch::FlushMode;
+  PatternBatch batch;
+  std::vector<std::string> updated;  // pattern.updated payloads
+  auto append = [&](const std::string&, const char* type, const std::string& data) -> Status {
+    if (std::string_view(type) == "pattern.updated") updated.push_back(data);
+    return {};
+  };
+  const SystemTime t0 = FromUnixMillis(1'700'000'000'000);
+  int n = 0;
+  auto txn = [&](SystemTime at, Mode mode, int issues) {
+    ASSERT_TRUE((*c)->Exec("BEGIN"));
+    for (int i = 0; i < issues; ++i) {
+      PatternChoice choice;
+      choice.pattern_id = "pat_A";
+      choice.fingerprint = "f";
+      model::Issue issue;
+      issue.id = "iss_" + std::to_string(++n);
+      issue.title = "disk full";
+      issue.first_seen_at = issue.last_seen_at = at;
+      batch.AddIssue("ws_1", choice, issue);
+    }
+    ASSERT_TRUE(batch.Flush(**c, at, mode, append));
+    ASSERT_TRUE((*c)->Exec("COMMIT"));
+    batch.Committed();
+  };
+  txn(t0, Mode::kAll, 1);                  // iss_1 creates the row
+  txn(t0 + Millis(100), Mode::kBusy, 15);  // iss_2..16 wait
+  txn(t0 + Millis(200), Mode::kBusy, 15);  // iss_17..21 fill the list; 22..31 wait
+  txn(t0 + Millis(300), Mode::kBusy, 10);  // iss_32..41 wait, ids not collected
+  ASSERT_TRUE(updated.empty());
+  txn(t0 + PatternBatch::kMinRowInterval, Mode::kAll, 0);
+  ASSERT_EQ(updated.size(), 1u);
+  const std::string& data = updated[0];
+  EXPECT_NE(data.find("\"joined\":40"), std::string::npos) << data;
+  EXPECT_EQ(Count(**c, "SELECT issue_count FROM patterns WHERE id='pat_A'"), 41);
+  std::string expected = "\"issue_ids\":[";
+  for (int i = 2; i <= 21; ++i)
+    expected += (i > 2 ? ",\"iss_" : "\"iss_") + std::to_string(i) + "\"";
+  expected += "]";
+  EXPECT_NE(data.find(expected), std::string::npos) << data;
+}
+
 TEST_F(SqliteSchemaTest, AfterACrashWithCountersWaitingPatternsAreRecounted) {
   { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
   {
