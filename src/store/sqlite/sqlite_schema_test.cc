@@ -83,6 +83,32 @@ class SqliteSchemaTest : public ::testing::Test {
     }
   }
 
+  // Drives a PatternBatch as the store's writer does: issues join patterns inside a
+  // transaction, then Flush, COMMIT and Committed. `append` sees every event written.
+  struct BatchDriver {
+    Conn& c;
+    AppendEventFn append;
+    PatternBatch batch;
+    int issues = 0;
+
+    void Txn(SystemTime at, PatternBatch::FlushMode mode, const std::vector<const char*>& joined) {
+      ASSERT_TRUE(c.Exec("BEGIN"));
+      for (const char* pattern : joined) {
+        PatternChoice choice;
+        choice.pattern_id = pattern;
+        choice.fingerprint = "f";
+        model::Issue issue;
+        issue.id = "iss_" + std::to_string(++issues);
+        issue.title = "disk full";
+        issue.first_seen_at = issue.last_seen_at = at;
+        batch.AddIssue("ws_1", choice, issue);
+      }
+      ASSERT_TRUE(batch.Flush(c, at, mode, append));
+      ASSERT_TRUE(c.Exec("COMMIT"));
+      batch.Committed();
+    }
+  };
+
   long long Count(Conn& c, const std::string& sql) {
     auto s = c.Prepare(sql);
     EXPECT_TRUE(s);
@@ -344,32 +370,16 @@ TEST_F(SqliteSchemaTest, WaitingCountersAreWrittenWhenDueNotEachTimeTheWriterIsN
   auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
   ASSERT_TRUE(c);
   using Mode = PatternBatch::FlushMode;
-  PatternBatch batch;
   std::map<std::string, int> updates;  // pattern id -> pattern.updated events
-  auto append = [&](const std::string&, const char* type, const std::string& data) -> Status {
-    if (std::string_view(type) == "pattern.updated") {
-      ++updates[data.find("\"pat_A\"") != std::string::npos ? "pat_A" : "pat_B"];
-    }
-    return {};
-  };
+  BatchDriver writer{**c, [&](const std::string&, const char* type, const std::string& data) {
+                       if (std::string_view(type) == "pattern.updated") {
+                         ++updates[data.find("\"pat_A\"") != std::string::npos ? "pat_A" : "pat_B"];
+                       }
+                       return Status{};
+                     }};
   const SystemTime t0 = FromUnixMillis(1'700'000'000'000);
-  int n = 0;
-  auto add = [&](const char* pattern, SystemTime at) {
-    PatternChoice choice;
-    choice.pattern_id = pattern;
-    choice.fingerprint = "f";
-    model::Issue issue;
-    issue.id = "iss_" + std::to_string(++n);
-    issue.title = "disk full";
-    issue.first_seen_at = issue.last_seen_at = at;
-    batch.AddIssue("ws_1", choice, issue);
-  };
-  auto txn = [&](SystemTime at, Mode mode, std::initializer_list<const char*> patterns) {
-    ASSERT_TRUE((*c)->Exec("BEGIN"));
-    for (const char* p : patterns) add(p, at);
-    ASSERT_TRUE(batch.Flush(**c, at, mode, append));
-    ASSERT_TRUE((*c)->Exec("COMMIT"));
-    batch.Committed();
+  auto txn = [&](SystemTime at, Mode mode, const std::vector<const char*>& patterns) {
+    writer.Txn(at, mode, patterns);
   };
   auto count = [&](const char* pattern) {
     return Count(**c, std::string("SELECT issue_count FROM patterns WHERE id='") + pattern + "'");
@@ -377,7 +387,7 @@ TEST_F(SqliteSchemaTest, WaitingCountersAreWrittenWhenDueNotEachTimeTheWriterIsN
   txn(t0, Mode::kAll, {"pat_A", "pat_B"});  // both rows created
   EXPECT_EQ(count("pat_A"), 1);
   txn(t0 + Millis(1000), Mode::kBusy, {"pat_A", "pat_B"});  // both wait
-  EXPECT_TRUE(batch.has_deferred());
+  EXPECT_TRUE(writer.batch.has_deferred());
   EXPECT_EQ(count("pat_A"), 1);
   EXPECT_EQ(count("pat_B"), 1);
   // Not busy: pat_A, touched, is written with what waited; pat_B is not due yet.
@@ -395,7 +405,7 @@ TEST_F(SqliteSchemaTest, WaitingCountersAreWrittenWhenDueNotEachTimeTheWriterIsN
   // Everything, e.g. once the writer idles.
   txn(t0 + PatternBatch::kMinRowInterval + Millis(1100), Mode::kAll, {});
   EXPECT_EQ(count("pat_A"), 4);
-  EXPECT_FALSE(batch.has_deferred());
+  EXPECT_FALSE(writer.batch.has_deferred());
   EXPECT_EQ(Count(**c, "SELECT value FROM store_flags WHERE name='pattern_counts_stale'"), 0);
 }
 
@@ -407,29 +417,14 @@ TEST_F(SqliteSchemaTest, AWaitingPatternsEventListsTheFirstIssuesThatJoinedIt) {
   auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
   ASSERT_TRUE(c);
   using Mode = PatternBatch::FlushMode;
-  PatternBatch batch;
   std::vector<std::string> updated;  // pattern.updated payloads
-  auto append = [&](const std::string&, const char* type, const std::string& data) -> Status {
-    if (std::string_view(type) == "pattern.updated") updated.push_back(data);
-    return {};
-  };
+  BatchDriver writer{**c, [&](const std::string&, const char* type, const std::string& data) {
+                       if (std::string_view(type) == "pattern.updated") updated.push_back(data);
+                       return Status{};
+                     }};
   const SystemTime t0 = FromUnixMillis(1'700'000'000'000);
-  int n = 0;
   auto txn = [&](SystemTime at, Mode mode, int issues) {
-    ASSERT_TRUE((*c)->Exec("BEGIN"));
-    for (int i = 0; i < issues; ++i) {
-      PatternChoice choice;
-      choice.pattern_id = "pat_A";
-      choice.fingerprint = "f";
-      model::Issue issue;
-      issue.id = "iss_" + std::to_string(++n);
-      issue.title = "disk full";
-      issue.first_seen_at = issue.last_seen_at = at;
-      batch.AddIssue("ws_1", choice, issue);
-    }
-    ASSERT_TRUE(batch.Flush(**c, at, mode, append));
-    ASSERT_TRUE((*c)->Exec("COMMIT"));
-    batch.Committed();
+    writer.Txn(at, mode, std::vector<const char*>(static_cast<size_t>(issues), "pat_A"));
   };
   txn(t0, Mode::kAll, 1);                  // iss_1 creates the row
   txn(t0 + Millis(100), Mode::kBusy, 15);  // iss_2..16 wait
