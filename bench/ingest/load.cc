@@ -354,6 +354,13 @@ struct LiveServer {
   std::string note;
 };
 
+// Appends `more` to a report's note or error, "; " between parts.
+void AppendNote(std::string& to, const std::string& more) {
+  if (more.empty()) return;
+  if (!to.empty()) to += "; ";
+  to += more;
+}
+
 // `why`, followed by the end of the server's log.
 std::string WithServerLog(const std::string& why, const ServerProcess& server) {
   return why + "\n--- server log (tail) ---\n" + server.LogTail(4000);
@@ -445,19 +452,16 @@ std::unique_ptr<LiveServer> StartServerWorkload(const std::string& workload, con
 
 // Stops the server and completes `report` (notes, the assignment histogram, errors).
 void FinishServerWorkload(LiveServer& live, WorkloadReport& report) {
-  if (!live.note.empty()) {
-    report.note += std::string(report.note.empty() ? "" : "; ") + live.note;
-  }
+  AppendNote(report.note, live.note);
   if (BaseWorkload(live.workload) == live.workload) {
     std::string metrics;
     if (HttpGet(live.server->port(), "/metrics", std::chrono::seconds(10), &metrics) == 200) {
-      report.note += std::string(report.note.empty() ? "" : "; ") + AssignLatencySummary(metrics);
+      AppendNote(report.note, AssignLatencySummary(metrics));
     }
   }
   const bool clean_exit = live.server->Stop(std::chrono::seconds(30));
   if (!clean_exit && report.error.empty()) {
-    report.note +=
-        std::string(report.note.empty() ? "" : "; ") + "server did not exit cleanly on SIGTERM";
+    AppendNote(report.note, "server did not exit cleanly on SIGTERM");
   }
 }
 
@@ -902,9 +906,7 @@ int Main(int argc, char** argv) {
     }
     auto join = [&c, round](std::string& to, const std::string& more) {
       if (more.empty()) return;
-      if (!to.empty()) to += "; ";
-      if (c.rounds > 1) to += "round " + std::to_string(round) + ": ";
-      to += more;
+      AppendNote(to, (c.rounds > 1 ? "round " + std::to_string(round) + ": " : "") + more);
     };
     join(it->note, r.note);
     join(it->error, r.error);

@@ -125,8 +125,7 @@ uint64_t WeakKey(const ErrorSignature& sig, std::string_view service) {
 
 // `text_hash`: Hash(masked.text), shared with FingerprintOf.
 uint64_t ExactKey(uint64_t text_hash, const ErrorSignature& sig) {
-  uint64_t h = text_hash;
-  return Mix(h ^ Mix(sig.strong_key + 0x632be59bd9b4e019ULL) ^ (sig.weak_key * 31));
+  return Mix(text_hash ^ Mix(sig.strong_key + 0x632be59bd9b4e019ULL) ^ (sig.weak_key * 31));
 }
 
 bool Contradicts(const ErrorSignature& sig, const Cluster& c) {
