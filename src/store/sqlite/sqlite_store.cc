@@ -1973,11 +1973,22 @@ class SqliteStore final : public Store {
     struct Zeros final : Random {
       void Fill(std::span<unsigned char> out) override { std::fill(out.begin(), out.end(), 0); }
     } zeros;
+    const std::string bound = NewId("ing_job_", before, zeros);
+    // Usually nothing has expired: one seek to the first key says so. The bounded DELETE
+    // below builds a temporary table for its IN list, which cost ~4 % of the writer when
+    // it ran for every single-event request.
+    auto probe = c.Prepare("SELECT 1 FROM ingest_jobs WHERE id >= 'ing_job_' AND id < ?1 LIMIT 1");
+    if (!probe) return Fail(probe.error());
+    (*probe)->Bind(1, bound);
+    int rc = (*probe)->Step();
+    (*probe)->Reset();
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return Fail(sqlite::SqliteError(c.raw(), rc, "find expired jobs"));
     auto s = c.Prepare(
         "DELETE FROM ingest_jobs WHERE id IN "
         "(SELECT id FROM ingest_jobs WHERE id >= 'ing_job_' AND id < ?1 LIMIT ?2)");
     if (!s) return Fail(s.error());
-    (*s)->Bind(1, NewId("ing_job_", before, zeros)).Bind(2, kForgetJobs);
+    (*s)->Bind(1, bound).Bind(2, kForgetJobs);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "forget jobs"));
     return {};
