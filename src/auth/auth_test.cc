@@ -13,6 +13,19 @@ TEST(CryptoTest, HmacMatchesRfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+// FIPS 180-2 test vectors, each hashed twice so the reused per-thread context is checked.
+TEST(CryptoTest, Sha256MatchesFips180Vectors) {
+  const std::string million_a(1000000, 'a');
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(Sha256Hex(million_a),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  }
+}
+
 TEST(CryptoTest, Base64RoundTripsAllLengths) {
   std::string s;
   for (int i = 0; i < 20; ++i) {
