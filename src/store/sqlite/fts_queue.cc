@@ -27,14 +27,14 @@ Status FtsQueue::Apply(Conn& c, const char* table) {
   for (const auto& [rowid, row] : rows_) {
     if (row.indexed && *row.indexed == row.now) continue;
     if (row.indexed) {
-      (*del)->Bind(1, rowid).Bind(2, row.indexed->title).Bind(3, row.indexed->body);
+      (*del)->Bind(1, rowid).BindRef(2, row.indexed->title).BindRef(3, row.indexed->body);
       if (int rc = (*del)->Step(); rc != SQLITE_DONE) {
         out = Fail(SqliteError(c.raw(), rc, "unindex issue"));
         break;
       }
       (*del)->Reset();
     }
-    (*add)->Bind(1, rowid).Bind(2, row.now.title).Bind(3, row.now.body);
+    (*add)->Bind(1, rowid).BindRef(2, row.now.title).BindRef(3, row.now.body);
     if (int rc = (*add)->Step(); rc != SQLITE_DONE) {
       out = Fail(SqliteError(c.raw(), rc, "index issue"));
       break;

@@ -152,14 +152,17 @@ Issue ReadIssue(const Stmt& s, long long* rowid = nullptr) {
 }
 
 // Binds every issue column in kIssueColumns order (without rowid) starting at parameter 1.
+// The issue's strings are bound by reference: `i` must outlive the statement's Step.
 void BindIssue(Stmt& s, const Issue& i) {
-  s.Bind(1, i.id).Bind(2, i.workspace_id).Bind(3, i.source).BindOptText(4, i.source_raw);
-  s.Bind(5, i.external_id).Bind(6, i.title).Bind(7, i.title_truncated).Bind(8, i.body);
+  s.BindRef(1, i.id).BindRef(2, i.workspace_id).BindRef(3, i.source);
+  s.BindOptRef(4, i.source_raw).BindRef(5, i.external_id).BindRef(6, i.title);
+  s.Bind(7, i.title_truncated).BindRef(8, i.body);
   s.Bind(9, i.body_truncated).Bind(10, static_cast<long long>(i.severity));
-  s.Bind(11, model::IssueStatusName(i.status)).BindOptText(12, i.service);
-  s.BindOptText(13, i.environment).BindOptText(14, i.team).BindOptText(15, i.assignee);
-  s.Bind(16, EncodeLabels(i.labels)).Bind(17, i.metadata_json.empty() ? "{}" : i.metadata_json);
-  s.BindOptText(18, i.external_url).BindOptText(19, i.connector_id).BindOptText(20, i.pattern_id);
+  s.BindRef(11, model::IssueStatusName(i.status)).BindOptRef(12, i.service);
+  s.BindOptRef(13, i.environment).BindOptRef(14, i.team).BindOptRef(15, i.assignee);
+  s.Bind(16, EncodeLabels(i.labels));
+  s.BindRef(17, i.metadata_json.empty() ? std::string_view("{}") : i.metadata_json);
+  s.BindOptRef(18, i.external_url).BindOptRef(19, i.connector_id).BindOptRef(20, i.pattern_id);
   s.Bind(21, i.occurrences).Bind(22, i.risk_score);
   auto opt_time = [&](int idx, const std::optional<SystemTime>& t) {
     if (t) {
@@ -1862,8 +1865,8 @@ class SqliteStore final : public Store {
         "VALUES(?,?,?,?,?,?)");
     if (!s) return Fail(s.error());
     std::string id = NewId("evt_", now, random_);
-    (*s)->Bind(1, ws).Bind(2, seq).Bind(3, id).Bind(4, type);
-    (*s)->Bind(5, ToUnixMillis(now)).Bind(6, data);
+    (*s)->BindRef(1, ws).Bind(2, seq).BindRef(3, id).BindRef(4, type);
+    (*s)->Bind(5, ToUnixMillis(now)).BindRef(6, data);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert event"));
     if (has_observers_) {
@@ -1989,7 +1992,7 @@ class SqliteStore final : public Store {
         "(SELECT id FROM ingest_jobs WHERE id >= 'ing_job_' AND id < ?1 LIMIT ?2)");
     if (!s) return Fail(s.error());
     (*s)->Bind(1, bound).Bind(2, kForgetJobs);
-    if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+    if (rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "forget jobs"));
     return {};
   }
