@@ -1851,7 +1851,8 @@ class SqliteStore final : public Store {
     return (*s)->Int(0);
   }
 
-  Status AppendEvent(Conn& c, const std::string& ws, const char* type, const std::string& data,
+  // `data` by value: the callers' temporaries move into the observers' copy of the event.
+  Status AppendEvent(Conn& c, const std::string& ws, const char* type, std::string data,
                      SystemTime now) {
     auto it = last_seq_.find(ws);
     if (it == last_seq_.end()) {
@@ -1870,7 +1871,7 @@ class SqliteStore final : public Store {
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert event"));
     if (has_observers_) {
-      committed_events_.push_back(model::Event{std::move(id), type, now, ws, seq, data});
+      committed_events_.push_back(model::Event{std::move(id), type, now, ws, seq, std::move(data)});
     }
     return {};
   }
