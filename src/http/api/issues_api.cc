@@ -185,17 +185,27 @@ void ListIssuesIn(ApiContext& ctx, const Request& req, const Responder& respond,
                                 next, page->has_more, page->total)));
 }
 
+// A text search first lets the store index issues that wait under load
+// (Store::SettleSearchIndex), so it finds every issue acknowledged before it was asked.
+void SearchOrListIssuesIn(ApiContext& ctx, const Request& req, const Responder& respond,
+                          std::string pattern_id) {
+  auto q = req.Query("q");
+  if (!q || q->empty()) return ListIssuesIn(ctx, req, respond, pattern_id);
+  ctx.store.SettleSearchIndex(
+      [&ctx, &req, respond, id = std::move(pattern_id)] { ListIssuesIn(ctx, req, respond, id); });
+}
+
 }  // namespace
 
 void ListIssues(ApiContext& ctx, const Request& req, const Responder& respond) {
-  ListIssuesIn(ctx, req, respond, "");
+  SearchOrListIssuesIn(ctx, req, respond, "");
 }
 
 void GetPatternIssues(ApiContext& ctx, const Request& req, const Responder& respond) {
   std::string id(req.Param("id"));
   auto p = ctx.store.GetPattern(Who(req).workspace_id, id);
   if (!p) return ReplyError(req, respond, p.error());
-  ListIssuesIn(ctx, req, respond, id);
+  SearchOrListIssuesIn(ctx, req, respond, std::move(id));
 }
 
 void GetIssue(ApiContext& ctx, const Request& req, const Responder& respond) {

@@ -15,7 +15,20 @@ void FtsQueue::Changed(long long rowid, const std::string& old_title, const std:
   it->second.now = Text{title, body};
 }
 
-Status FtsQueue::Apply(Conn& c, const char* table) {
+long long FtsQueue::FirstAdded() const {
+  for (const auto& [rowid, row] : rows_) {
+    if (!row.indexed) return rowid;
+  }
+  return 0;
+}
+
+long long FtsQueue::AddedCount() const {
+  long long n = 0;
+  for (const auto& entry : rows_) n += entry.second.indexed ? 0 : 1;
+  return n;
+}
+
+Status FtsQueue::Apply(Conn& c, const char* table, long long below) {
   if (rows_.empty()) return {};
   const std::string name(table);
   auto del = c.Prepare("INSERT INTO " + name + "(" + name +
@@ -25,6 +38,7 @@ Status FtsQueue::Apply(Conn& c, const char* table) {
   if (!add) return Fail(add.error());
   Status out;
   for (const auto& [rowid, row] : rows_) {
+    if (below != 0 && rowid >= below) break;
     if (row.indexed && *row.indexed == row.now) continue;
     if (row.indexed) {
       (*del)->Bind(1, rowid).BindRef(2, row.indexed->title).BindRef(3, row.indexed->body);

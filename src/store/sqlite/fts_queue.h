@@ -29,9 +29,14 @@ class FtsQueue {
                const std::string& title, const std::string& body);
   [[nodiscard]] bool empty() const { return rows_.empty(); }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
-  // Writes the queued changes into `table` (an external-content FTS5 table with the columns
-  // title and body) and empties the queue.
-  Status Apply(Conn& c, const char* table);
+  // The lowest rowid added (not changed) in this transaction, 0 if none, and how many.
+  // Added rows are new: their rowids are above every row committed before.
+  [[nodiscard]] long long FirstAdded() const;
+  [[nodiscard]] long long AddedCount() const;
+  // Writes the queued changes of rows below `below` (all when 0) into `table` (an
+  // external-content FTS5 table with the columns title and body) and empties the queue: the
+  // rest is left to the caller, whose index does not hold those rows yet.
+  Status Apply(Conn& c, const char* table, long long below = 0);
   // Forgets the queued changes (after ROLLBACK).
   void clear() { rows_.clear(); }
 

@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/ids.h"
@@ -482,6 +485,111 @@ TEST_F(SqliteSchemaTest, AfterACleanStopNothingIsRecounted) {
   auto p = (*store)->GetPattern("ws_1", "pat_A");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->issue_count, 1) << "the stored count is trusted without the flag";
+}
+
+// Issues committed while the writer was busy wait for the full-text index from the rowid in
+// store_flags.search_unindexed_from (written in the transaction that began the wait). A
+// crash leaves the flag and the unindexed rows; the next writer indexes them once idle.
+TEST_F(SqliteSchemaTest, IssuesLeftUnindexedByACrashAreIndexedWhenTheWriterIdles) {
+  { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
+  long long first = 0;
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    InsertIssue(**c, "iss_a", "NULL", 1000);
+    first = Count(**c, "SELECT MAX(rowid) FROM issues");
+    InsertIssue(**c, "iss_b", "NULL", 1000);
+    InsertIssue(**c, "iss_c", "NULL", 1000);
+    ASSERT_TRUE((*c)->Exec(
+        ("INSERT INTO store_flags VALUES('search_unindexed_from', " + std::to_string(first) + ")")
+            .c_str()));
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  auto waiting = [&] {
+    return Count(**c, "SELECT COUNT(*) FROM store_flags WHERE name='search_unindexed_from'");
+  };
+  for (int i = 0; i < 500 && waiting() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(waiting(), 0);
+  IssueQuery q;
+  q.q = "disk";
+  auto page = (*store)->ListIssues("ws_1", q);
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_EQ(page->total, 3);
+  // The index holds exactly the table's text (FTS5 compares every row with the content).
+  EXPECT_TRUE((*c)->Exec("INSERT INTO issues_fts(issues_fts, rank) VALUES('integrity-check', 1)"))
+      << (*c)->LastError();
+}
+
+// Many writers at once make the writer busy, so new issues wait for the index; updates of
+// issues indexed before go in at once. A search that settles first finds every
+// acknowledged issue, and the index ends equal to the table.
+TEST_F(SqliteSchemaTest, ASearchAfterABurstFindsEveryAcknowledgedIssue) {
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  std::mutex mu;
+  std::condition_variable cv;
+  int sent = 0;
+  int done = 0;
+  int failed = 0;
+  // Keys K-first … K-(first+n-1), one request each, none awaited.
+  auto send = [&](int first, int n, const std::string& word) {
+    for (int i = first; i < first + n; ++i) {
+      model::IssueRecord r;
+      r.source = "jira";
+      r.external_id = "K-" + std::to_string(i);
+      r.title = word + " on host" + std::to_string(i);
+      IngestJob job{
+          NewId("ing_job_", clock_.Now(), random_), "ws_1", "completed", 1, 0, clock_.Now(), {}};
+      {
+        std::lock_guard lock(mu);
+        ++sent;
+      }
+      (*store)->Ingest("ws_1", {r}, job, [&](const Result<std::vector<UpsertOutcome>>& out) {
+        std::lock_guard lock(mu);
+        failed += out ? 0 : 1;
+        ++done;
+        cv.notify_all();
+      });
+    }
+  };
+  auto wait = [&] {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done == sent; });
+    EXPECT_EQ(failed, 0);
+  };
+  auto search = [&](const std::string& text) {
+    std::promise<void> settled;
+    (*store)->SettleSearchIndex([&] { settled.set_value(); });
+    settled.get_future().wait();
+    IssueQuery q;
+    q.q = text;
+    auto page = (*store)->ListIssues("ws_1", q);
+    EXPECT_TRUE(page) << page.error().message;
+    return page ? page->total : -1;
+  };
+  send(0, 400, "kernelpanic");
+  wait();
+  EXPECT_EQ(search("kernelpanic"), 400);
+  // The same keys with new text: the old words leave the index, the new ones enter it.
+  send(0, 400, "diskfull");
+  wait();
+  EXPECT_EQ(search("diskfull"), 400);
+  EXPECT_EQ(search("kernelpanic"), 0);
+  // New keys changed again while they may still wait for the index.
+  send(400, 400, "cpuhot");
+  send(400, 400, "memleak");
+  wait();
+  EXPECT_EQ(search("memleak"), 400);
+  EXPECT_EQ(search("cpuhot"), 0);
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  EXPECT_TRUE((*c)->Exec("INSERT INTO issues_fts(issues_fts, rank) VALUES('integrity-check', 1)"))
+      << (*c)->LastError();
 }
 
 }  // namespace
