@@ -139,6 +139,9 @@ struct Server::Impl {
         connections_gauge(m.Gauge("http_connections_active", "Open HTTP connections.")),
         route_metrics(r.size()) {
     if (store != nullptr) gate = std::make_unique<IdempotencyGate>(*store);
+    for (int i = 1; i < options.io_threads; ++i) {
+      more_contexts.push_back(std::make_unique<asio::io_context>(1));
+    }
     for (size_t i = 0; i < r.size(); ++i) {
       const Route& route = r.route(i);
       route_metrics[i].duration = &m.Histogram(
@@ -192,6 +195,9 @@ struct Server::Impl {
 
   std::string NewRequestId() { return NewId("req_", clock.Now(), random); }
 
+  asio::io_context& Context(size_t i) { return i == 0 ? ioc : *more_contexts[i - 1]; }
+  [[nodiscard]] size_t Contexts() const { return more_contexts.size() + 1; }
+
   void Accept();
   void Reject(tcp::socket socket);
 
@@ -206,9 +212,16 @@ struct Server::Impl {
   // in single-event ingest (its fork check and locking on every call).
   FastRandom random;
 
+  // One event loop per IO thread: ioc (also the acceptor's and its timers') for the first,
+  // more_contexts for the others. A connection lives on one loop, so its handlers never run
+  // concurrently without a strand; a shared loop with a strand per connection cost ~15 % of
+  // an IO thread in single-event ingest (strand locks, and atomic reference counts on every
+  // copy of the strand executor). Connections are spread over the loops round-robin.
   asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> more_contexts;
+  size_t next_context = 0;  // acceptor strand only
   tcp::acceptor acceptor;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::jthread> threads;
   uint16_t port = 0;
   std::weak_ptr<Impl> self;
@@ -232,8 +245,8 @@ struct Server::Impl {
 
 namespace {
 
-// One connection. All IO and state changes run on the connection's strand; Deliver() is
-// the only entry point from other threads.
+// One connection. All IO and state changes run on the connection's event loop (one thread);
+// Deliver() is the only entry point from other threads.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<Server::Impl> server)
@@ -975,7 +988,8 @@ void Server::Impl::Reject(tcp::socket socket) {
 }
 
 void Server::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  asio::io_context& loop = Context(next_context++ % (more_contexts.size() + 1));
+  acceptor.async_accept(loop.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopping.load() || !acceptor.is_open()) {
       return;
     }
@@ -1046,13 +1060,15 @@ void Server::Start() {
   std::lock_guard lock(impl_->lifecycle_mu);
   if (impl_->started || impl_->stopped) return;
   impl_->started = true;
-  impl_->work.emplace(impl_->ioc.get_executor());
+  for (size_t i = 0; i < impl_->Contexts(); ++i) {
+    impl_->work.push_back(asio::make_work_guard(impl_->Context(i)));
+  }
   asio::dispatch(impl_->acceptor.get_executor(), [impl = impl_.get()] { impl->Accept(); });
-  for (int i = 0; i < impl_->options.io_threads; ++i) {
-    impl_->threads.emplace_back([impl = impl_.get()] {
+  for (size_t i = 0; i < impl_->Contexts(); ++i) {
+    impl_->threads.emplace_back([impl = impl_.get(), i] {
       for (;;) {
         try {
-          impl->ioc.run();
+          impl->Context(i).run();
           return;
         } catch (const std::exception& e) {
           // Handlers catch their own; this is a last line of defence for the loop.
@@ -1115,14 +1131,16 @@ void Server::Stop() {
     std::unique_lock lock(s.mu);
     s.cv.wait_for(lock, std::chrono::seconds(2), [&] { return s.sessions.empty(); });
   }
-  s.work.reset();
-  s.ioc.stop();
+  s.work.clear();
+  for (size_t i = 0; i < s.Contexts(); ++i) s.Context(i).stop();
   s.threads.clear();  // joins
   s.closed = true;
   // Run what is still queued (completions of the closed sockets) so sessions are released
   // and nothing queued keeps the Impl alive through a reference cycle.
-  s.ioc.restart();
-  s.ioc.poll();
+  for (size_t i = 0; i < s.Contexts(); ++i) {
+    s.Context(i).restart();
+    s.Context(i).poll();
+  }
 }
 
 }  // namespace causeloop::http
