@@ -28,35 +28,38 @@ long long FtsQueue::AddedCount() const {
   return n;
 }
 
-Status FtsQueue::Apply(Conn& c, const char* table, long long below) {
-  if (rows_.empty()) return {};
+Status FtsQueue::Apply(Conn& c, const char* table) {
+  Status out = Write(c, table, 0, 0);
+  rows_.clear();
+  return out;
+}
+
+Status FtsQueue::Write(Conn& c, const char* table, long long from, long long below) {
+  auto it = rows_.lower_bound(from);
+  if (it == rows_.end() || (below != 0 && it->first >= below)) return {};
   const std::string name(table);
   auto del = c.Prepare("INSERT INTO " + name + "(" + name +
                        ", rowid, title, body) VALUES('delete',?,?,?)");
   if (!del) return Fail(del.error());
   auto add = c.Prepare("INSERT INTO " + name + "(rowid, title, body) VALUES(?,?,?)");
   if (!add) return Fail(add.error());
-  Status out;
-  for (const auto& [rowid, row] : rows_) {
-    if (below != 0 && rowid >= below) break;
+  for (; it != rows_.end() && (below == 0 || it->first < below); ++it) {
+    const auto& [rowid, row] = *it;
     if (row.indexed && *row.indexed == row.now) continue;
     if (row.indexed) {
       (*del)->Bind(1, rowid).BindRef(2, row.indexed->title).BindRef(3, row.indexed->body);
       if (int rc = (*del)->Step(); rc != SQLITE_DONE) {
-        out = Fail(SqliteError(c.raw(), rc, "unindex issue"));
-        break;
+        return Fail(SqliteError(c.raw(), rc, "unindex issue"));
       }
       (*del)->Reset();
     }
     (*add)->Bind(1, rowid).BindRef(2, row.now.title).BindRef(3, row.now.body);
     if (int rc = (*add)->Step(); rc != SQLITE_DONE) {
-      out = Fail(SqliteError(c.raw(), rc, "index issue"));
-      break;
+      return Fail(SqliteError(c.raw(), rc, "index issue"));
     }
     (*add)->Reset();
   }
-  rows_.clear();
-  return out;
+  return {};
 }
 
 }  // namespace causeloop::store::sqlite

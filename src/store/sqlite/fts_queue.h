@@ -33,10 +33,13 @@ class FtsQueue {
   // Added rows are new: their rowids are above every row committed before.
   [[nodiscard]] long long FirstAdded() const;
   [[nodiscard]] long long AddedCount() const;
-  // Writes the queued changes of rows below `below` (all when 0) into `table` (an
-  // external-content FTS5 table with the columns title and body) and empties the queue: the
-  // rest is left to the caller, whose index does not hold those rows yet.
-  Status Apply(Conn& c, const char* table, long long below = 0);
+  // Writes the queued changes into `table` (an external-content FTS5 table with the columns
+  // title and body) and empties the queue.
+  Status Apply(Conn& c, const char* table);
+  // Writes the queued changes of rows from `from` up to `below` (no bound when 0), in rowid
+  // order, and keeps the queue (clear() it when done): the caller leaves the other rows out,
+  // or writes them itself in between.
+  Status Write(Conn& c, const char* table, long long from, long long below);
   // Forgets the queued changes (after ROLLBACK).
   void clear() { rows_.clear(); }
 

@@ -529,32 +529,41 @@ TEST_F(SqliteSchemaTest, IssuesLeftUnindexedByACrashAreIndexedWhenTheWriterIdles
 // issues indexed before go in at once. A search that settles first finds every
 // acknowledged issue, and the index ends equal to the table.
 TEST_F(SqliteSchemaTest, ASearchAfterABurstFindsEveryAcknowledgedIssue) {
-  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  // Small transactions, as many single-event requests make: large ones index their own rows.
+  StoreOptions options;
+  options.max_records_per_transaction = 32;
+  auto store = OpenSqliteStore(path_, options, clock_, random_);
   ASSERT_TRUE(store) << store.error().message;
   std::mutex mu;
   std::condition_variable cv;
   int sent = 0;
   int done = 0;
   int failed = 0;
-  // Keys K-first … K-(first+n-1), one request each, none awaited.
-  auto send = [&](int first, int n, const std::string& word) {
-    for (int i = first; i < first + n; ++i) {
-      model::IssueRecord r;
-      r.source = "jira";
-      r.external_id = "K-" + std::to_string(i);
-      r.title = word + " on host" + std::to_string(i);
+  // Keys K-first … K-(first+n-1), `per_request` records per request, none awaited.
+  auto send = [&](int first, int n, const std::string& word, int per_request = 1) {
+    for (int i = first; i < first + n; i += per_request) {
+      std::vector<model::IssueRecord> records;
+      for (int k = i; k < std::min(first + n, i + per_request); ++k) {
+        model::IssueRecord r;
+        r.source = "jira";
+        r.external_id = "K-" + std::to_string(k);
+        r.title = word + " on host" + std::to_string(k);
+        records.push_back(std::move(r));
+      }
+      auto size = static_cast<long long>(records.size());
       IngestJob job{
-          NewId("ing_job_", clock_.Now(), random_), "ws_1", "completed", 1, 0, clock_.Now(), {}};
+          NewId("ing_job_", clock_.Now(), random_), "ws_1", "completed", size, 0, clock_.Now(), {}};
       {
         std::lock_guard lock(mu);
         ++sent;
       }
-      (*store)->Ingest("ws_1", {r}, job, [&](const Result<std::vector<UpsertOutcome>>& out) {
-        std::lock_guard lock(mu);
-        failed += out ? 0 : 1;
-        ++done;
-        cv.notify_all();
-      });
+      (*store)->Ingest("ws_1", std::move(records), job,
+                       [&](const Result<std::vector<UpsertOutcome>>& out) {
+                         std::lock_guard lock(mu);
+                         failed += out ? 0 : 1;
+                         ++done;
+                         cv.notify_all();
+                       });
     }
   };
   auto wait = [&] {
@@ -586,6 +595,12 @@ TEST_F(SqliteSchemaTest, ASearchAfterABurstFindsEveryAcknowledgedIssue) {
   wait();
   EXPECT_EQ(search("memleak"), 400);
   EXPECT_EQ(search("cpuhot"), 0);
+  // Waiting rows, then a large transaction: it indexes them from the table and its own
+  // rows from memory.
+  send(800, 300, "netdown");
+  send(1100, 300, "netdown", 300);
+  wait();
+  EXPECT_EQ(search("netdown"), 600);
   auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
   ASSERT_TRUE(c);
   EXPECT_TRUE((*c)->Exec("INSERT INTO issues_fts(issues_fts, rank) VALUES('integrity-check', 1)"))

@@ -14,6 +14,7 @@
 #include <deque>
 #include <filesystem>
 #include <iterator>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <span>
@@ -1708,12 +1709,13 @@ class SqliteStore final : public Store {
   }
 
   // Writes the transaction's full-text index changes. While the writer is `busy` (see
-  // ApplyInTransaction; never when idle, stopping or asked to settle), new
-  // issues are not indexed in the transaction that adds them: from the first of them
+  // ApplyInTransaction; never when idle, stopping or asked to settle), the new issues of a
+  // small transaction (under kSearchLagStart) are not indexed in it: from the first of them
   // (store_flags.search_unindexed_from, written in the same transaction, so it survives a
   // crash) every row waits, and a later transaction indexes them all at once, in rowid
-  // order, from their current text: once kSearchLagRows wait, after kSearchLag, when the
-  // writer is not busy or idle, when stopping, or when a search asks (SettleSearchIndex).
+  // order, from their current text: once kSearchLagRows wait, after kSearchLag, with a
+  // large transaction, when the writer is not busy or idle, when stopping, or when a search
+  // asks (SettleSearchIndex).
   // Committing a few rows at a time, FTS5 wrote a segment and did merge work per
   // transaction: ~22 % of the writer in single-event ingest. Changes to rows the index
   // holds are written at once; rows that wait need none.
@@ -1721,11 +1723,14 @@ class SqliteStore final : public Store {
     const auto now = std::chrono::steady_clock::now();
     const long long first_new = fts_.FirstAdded();
     const long long added = fts_.AddedCount();
+    // Large transactions index their own new rows: their segment is large anyway.
+    const bool small = added < kSearchLagStart;
     txn_fts_from_ = fts_from_;
     txn_fts_rows_ = fts_rows_ + added;
     txn_fts_since_ = fts_since_;
+    Status out;
     if (fts_from_ == 0) {
-      if (!busy || first_new == 0) {
+      if (!busy || first_new == 0 || !small) {
         txn_fts_rows_ = 0;
         return fts_.Apply(c, "issues_fts");
       }
@@ -1737,23 +1742,31 @@ class SqliteStore final : public Store {
         return Fail(sqlite::SqliteError(c.raw(), rc, "mark unindexed issues"));
       txn_fts_from_ = first_new;
       txn_fts_since_ = now;
-      return fts_.Apply(c, "issues_fts", first_new);
+      out = fts_.Write(c, "issues_fts", 0, first_new);
+      fts_.clear();
+      return out;
     }
-    if (auto s = fts_.Apply(c, "issues_fts", fts_from_); !s) return s;
-    if (busy && txn_fts_rows_ < kSearchLagRows && now - fts_since_ < kSearchLag) {
-      return {};
+    // Rows the index holds first, then (when it is time) the waiting rows of earlier
+    // transactions from the table, then this transaction's new rows from memory: rowid order.
+    out = fts_.Write(c, "issues_fts", 0, fts_from_);
+    if (out &&
+        (!busy || !small || txn_fts_rows_ >= kSearchLagRows || now - fts_since_ >= kSearchLag)) {
+      auto s = c.Prepare(
+          "INSERT INTO issues_fts(rowid, title, body) SELECT rowid, title, body FROM issues "
+          "WHERE rowid >= ?1 AND rowid < ?2 ORDER BY rowid");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, fts_from_).Bind(2, first_new != 0 ? first_new : kMaxRowid);
+      if (int rc = (*s)->Step(); rc != SQLITE_DONE) {
+        out = Fail(sqlite::SqliteError(c.raw(), rc, "index waiting issues"));
+      } else if (first_new != 0) {
+        out = fts_.Write(c, "issues_fts", first_new, 0);
+      }
+      if (out) out = Run(c, "DELETE FROM store_flags WHERE name='search_unindexed_from'");
+      txn_fts_from_ = 0;
+      txn_fts_rows_ = 0;
     }
-    auto s = c.Prepare(
-        "INSERT INTO issues_fts(rowid, title, body) SELECT rowid, title, body FROM issues "
-        "WHERE rowid >= ?1 ORDER BY rowid");
-    if (!s) return Fail(s.error());
-    (*s)->Bind(1, fts_from_);
-    if (int rc = (*s)->Step(); rc != SQLITE_DONE)
-      return Fail(sqlite::SqliteError(c.raw(), rc, "index waiting issues"));
-    if (auto d = Run(c, "DELETE FROM store_flags WHERE name='search_unindexed_from'"); !d) return d;
-    txn_fts_from_ = 0;
-    txn_fts_rows_ = 0;
-    return {};
+    fts_.clear();
+    return out;
   }
 
   // After a restart, issues left unindexed wait for the writer's first idle moment.
@@ -2523,6 +2536,8 @@ class SqliteStore final : public Store {
   std::chrono::steady_clock::time_point txn_fts_since_;
   std::atomic<bool> search_lagging_{false};
   static constexpr long long kSearchLagRows = 2048;
+  static constexpr long long kSearchLagStart = 256;  // new rows of one transaction
+  static constexpr long long kMaxRowid = std::numeric_limits<long long>::max();
   static constexpr std::chrono::milliseconds kSearchLag{500};
   std::set<std::string> engine_workspaces_;
   // Requests per transaction lately, a slowly decaying maximum (writer thread): with the
