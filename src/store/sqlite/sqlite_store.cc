@@ -1571,7 +1571,6 @@ class SqliteStore final : public Store {
       AfterRollback(c);
       return TxOutcome::kTransactionFailed;
     };
-    // The full-text index changes of the whole group, in rowid order (see FtsQueue).
     // The full-text index changes of the whole group, in rowid order (see FtsQueue); new
     // rows may wait while the writer is busy (IndexText).
     if (Status indexed = IndexText(c, mode == FlushMode::kBusy); !indexed) {
