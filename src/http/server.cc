@@ -988,7 +988,7 @@ void Server::Impl::Reject(tcp::socket socket) {
 }
 
 void Server::Impl::Accept() {
-  asio::io_context& loop = Context(next_context++ % (more_contexts.size() + 1));
+  asio::io_context& loop = Context(next_context++ % Contexts());
   acceptor.async_accept(loop.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopping.load() || !acceptor.is_open()) {
       return;

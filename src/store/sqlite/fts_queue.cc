@@ -15,17 +15,13 @@ void FtsQueue::Changed(long long rowid, const std::string& old_title, const std:
   it->second.now = Text{title, body};
 }
 
-long long FtsQueue::FirstAdded() const {
+FtsQueue::AddedRows FtsQueue::NewRows() const {
+  AddedRows added;
   for (const auto& [rowid, row] : rows_) {
-    if (!row.indexed) return rowid;
+    if (row.indexed) continue;
+    if (added.count++ == 0) added.first = rowid;
   }
-  return 0;
-}
-
-long long FtsQueue::AddedCount() const {
-  long long n = 0;
-  for (const auto& entry : rows_) n += entry.second.indexed ? 0 : 1;
-  return n;
+  return added;
 }
 
 Status FtsQueue::Apply(Conn& c, const char* table) {

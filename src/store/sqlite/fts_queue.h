@@ -29,10 +29,13 @@ class FtsQueue {
                const std::string& title, const std::string& body);
   [[nodiscard]] bool empty() const { return rows_.empty(); }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }
-  // The lowest rowid added (not changed) in this transaction, 0 if none, and how many.
-  // Added rows are new: their rowids are above every row committed before.
-  [[nodiscard]] long long FirstAdded() const;
-  [[nodiscard]] long long AddedCount() const;
+  // The rows added (not changed) in this transaction: the lowest rowid (0 if none) and how
+  // many. Added rows are new: their rowids are above every row committed before.
+  struct AddedRows {
+    long long first = 0;
+    long long count = 0;
+  };
+  [[nodiscard]] AddedRows NewRows() const;
   // Writes the queued changes into `table` (an external-content FTS5 table with the columns
   // title and body) and empties the queue.
   Status Apply(Conn& c, const char* table);

@@ -1720,8 +1720,7 @@ class SqliteStore final : public Store {
   // holds are written at once; rows that wait need none.
   Status IndexText(Conn& c, bool busy) {
     const auto now = std::chrono::steady_clock::now();
-    const long long first_new = fts_.FirstAdded();
-    const long long added = fts_.AddedCount();
+    const auto [first_new, added] = fts_.NewRows();
     // Large transactions index their own new rows: their segment is large anyway.
     const bool small = added < kSearchLagStart;
     txn_fts_from_ = fts_from_;
