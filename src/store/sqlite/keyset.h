@@ -1,7 +1,8 @@
 #pragma once
 // Keyset paging shared by the issue and pattern lists: the column list qualified for a join,
-// the "after this row" condition, and its bindings. Lists sort by one column and then by id,
-// both in the same direction, so the position of a row is (sort value, id).
+// the "after this row" condition, and its bindings. Lists sort by one column and then by a
+// unique tie-break (patterns: id; issues: rowid), both in the same direction; a cursor holds
+// the sort value and the id of the last row.
 
 #include <cstdlib>
 #include <string>
@@ -27,13 +28,15 @@ inline std::string QualifyColumns(std::string_view columns, std::string_view ali
 }
 
 // " AND (i.col < ? OR (i.col = ? AND i.id < ?))" (">" when ascending): the rows after the
-// last one of the previous page. Binds with BindKeyset, in this order.
-inline std::string KeysetCondition(std::string_view alias, std::string_view column,
-                                   bool descending) {
+// last one of the previous page. Binds with BindKeyset, in this order. A list that breaks
+// ties by another column names it in `tie`, and in `tie_value` how to get its value from
+// the bound id (one parameter).
+inline std::string KeysetCondition(std::string_view alias, std::string_view column, bool descending,
+                                   std::string_view tie = "id", std::string_view tie_value = "?") {
   std::string a(alias), col(column);
   const char* cmp = descending ? "<" : ">";
-  return " AND (" + a + "." + col + cmp + "? OR (" + a + "." + col + "=? AND " + a + ".id" + cmp +
-         "?))";
+  return " AND (" + a + "." + col + cmp + "? OR (" + a + "." + col + "=? AND " + a + "." +
+         std::string(tie) + cmp + std::string(tie_value) + "))";
 }
 
 // The three values of KeysetCondition from the cursor's text: the sort value (a REAL for

@@ -379,7 +379,33 @@ CREATE VIEW pattern_members(pattern_key, issue_rowid) AS
   SELECT r.pattern_key, j.value FROM pattern_member_runs r, json_each(r.rowids) j;
 )sql";
 
-constexpr std::array<Migration, 11> kMigrations = {{{1, kV1},
+// v12: the issue lists' sort indexes on an integer workspace key, with the row's own rowid
+// as the tie-break. Their entries were (workspace id, value, issue id, rowid): ~75 bytes, of
+// which 59 were two ids. An update of a known issue moves its last_seen_at entry (and its
+// severity entry when that changes), so under a dedup-heavy load every transaction rewrote
+// most leaf pages of those indexes. Now an entry is (key, value, rowid), ~15 bytes. The key
+// of a workspace is given once and never reused (workspace_keys; no row is ever deleted), so
+// a list filtered by it is exactly that workspace's issues. Lists break ties by rowid (the
+// order issues were stored in) instead of id; cursors still carry the id of the last row.
+constexpr const char* kV12 = R"sql(
+CREATE TABLE workspace_keys (
+  key INTEGER PRIMARY KEY,
+  workspace_id TEXT NOT NULL UNIQUE
+);
+INSERT INTO workspace_keys(workspace_id)
+  SELECT DISTINCT workspace_id FROM issues ORDER BY workspace_id;
+ALTER TABLE issues ADD COLUMN ws_key INTEGER NOT NULL DEFAULT 0;
+UPDATE issues SET ws_key =
+  (SELECT k.key FROM workspace_keys k WHERE k.workspace_id = issues.workspace_id);
+DROP INDEX issues_created;
+DROP INDEX issues_last_seen;
+DROP INDEX issues_severity;
+CREATE INDEX issues_created ON issues(ws_key, created_at);
+CREATE INDEX issues_last_seen ON issues(ws_key, last_seen_at);
+CREATE INDEX issues_severity ON issues(ws_key, severity);
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations = {{{1, kV1},
                                                     {2, kV2},
                                                     {3, kV3},
                                                     {4, kV4},
@@ -389,7 +415,8 @@ constexpr std::array<Migration, 11> kMigrations = {{{1, kV1},
                                                     {8, kV8},
                                                     {9, kV9},
                                                     {10, kV10},
-                                                    {11, kV11}}};
+                                                    {11, kV11},
+                                                    {12, kV12}}};
 
 }  // namespace
 

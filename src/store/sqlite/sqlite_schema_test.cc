@@ -49,13 +49,22 @@ class SqliteSchemaTest : public ::testing::Test {
   }
 
   // An issue row; `listed` also lists it under its pattern, as the store's writer does.
+  // Since v12 the row carries its workspace's key, given as the writer gives it.
   void InsertIssue(Conn& c, const std::string& id, const char* pattern_sql, long long last_seen = 0,
                    bool listed = false) {
+    bool keyed = Count(c,
+                       "SELECT COUNT(*) FROM pragma_table_info('issues') "
+                       "WHERE name='ws_key'") == 1;
+    if (keyed) {
+      ASSERT_TRUE(c.Exec("INSERT OR IGNORE INTO workspace_keys(workspace_id) VALUES('ws_1')"));
+    }
     std::string sql =
         "INSERT INTO issues(id, workspace_id, source, external_id, title, severity, status, "
-        "pattern_id, first_seen_at, last_seen_at, created_at, updated_at) VALUES('" +
-        id + "', 'ws_1', 'jira', '" + id + "', 'disk full', 3, 'open', " + pattern_sql + ", 0, " +
-        std::to_string(last_seen) + ", 0, 0)";
+        "pattern_id, first_seen_at, last_seen_at, created_at, updated_at" +
+        std::string(keyed ? ", ws_key" : "") + ") VALUES('" + id + "', 'ws_1', 'jira', '" + id +
+        "', 'disk full', 3, 'open', " + pattern_sql + ", 0, " + std::to_string(last_seen) +
+        ", 0, 0" + (keyed ? ", (SELECT key FROM workspace_keys WHERE workspace_id='ws_1')" : "") +
+        ")";
     ASSERT_TRUE(c.Exec(sql.c_str()));
     if (listed) {
       // A run of one since v11, a row of pattern_members before.
@@ -171,6 +180,71 @@ TEST_F(SqliteSchemaTest, MigratingFromV4KeysTheIssuesAPatternAlreadyHeld) {
   ASSERT_TRUE(page) << page.error().message;
   ASSERT_EQ(page->items.size(), 1u);
   EXPECT_EQ(page->items[0].id, "iss_a");
+}
+
+TEST_F(SqliteSchemaTest, MigratingFromV11KeysEachWorkspacesIssuesAndNewIssuesShareTheKey) {
+  CreateAtVersion(11);
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    // Three issues of ws_1 and two of ws_2, stored alternately, with equal last_seen_at.
+    for (int i = 0; i < 5; ++i) {
+      std::string id = "iss_" + std::to_string(i);
+      std::string ws = i % 2 == 0 ? "ws_1" : "ws_2";
+      ASSERT_TRUE((*c)->Exec(
+          ("INSERT INTO issues(id, workspace_id, source, external_id, title, severity, status, "
+           "first_seen_at, last_seen_at, created_at, updated_at) VALUES('" +
+           id + "', '" + ws + "', 'jira', '" + id + "', 'disk full', 3, 'open', 0, 1000, " +
+           std::to_string(i) + ", 0)")
+              .c_str()));
+    }
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  auto ids = [&](const std::string& ws, IssueSort sort) {
+    IssueQuery q;
+    q.sort = sort;
+    auto page = (*store)->ListIssues(ws, q);
+    EXPECT_TRUE(page) << page.error().message;
+    std::vector<std::string> out;
+    if (page) {
+      for (const auto& i : page->items) out.push_back(i.id);
+      EXPECT_EQ(page->total, static_cast<long long>(out.size()));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("ws_1", IssueSort::kCreatedAt), (V{"iss_4", "iss_2", "iss_0"}));
+  EXPECT_EQ(ids("ws_2", IssueSort::kLastSeenAt), (V{"iss_3", "iss_1"})) << "ties: newest first";
+  EXPECT_EQ(ids("ws_3", IssueSort::kSeverity), V{});
+
+  // A new issue of ws_2 takes the key the migration gave ws_2; a new workspace gets a new one.
+  auto ingest = [&](const std::string& ws, const std::string& key) {
+    model::IssueRecord r;
+    r.source = "jira";
+    r.external_id = key;
+    r.title = "disk full";
+    IngestJob job{
+        NewId("ing_job_", clock_.Now(), random_), ws, "completed", 1, 0, clock_.Now(), {}};
+    std::promise<bool> done;
+    (*store)->Ingest(ws, {r}, job, [&](const Result<std::vector<UpsertOutcome>>& out) {
+      done.set_value(out.has_value());
+    });
+    EXPECT_TRUE(done.get_future().get());
+  };
+  ingest("ws_2", "K-new");
+  ingest("ws_3", "K-new");
+  EXPECT_EQ(ids("ws_2", IssueSort::kSeverity).size(), 3u);
+  EXPECT_EQ(ids("ws_3", IssueSort::kCreatedAt).size(), 1u);
+  EXPECT_EQ(ids("ws_1", IssueSort::kLastSeenAt).size(), 3u);
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM workspace_keys"), 3);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(DISTINCT ws_key) FROM issues"), 3);
+  EXPECT_EQ(Count(**c,
+                  "SELECT COUNT(*) FROM issues i JOIN workspace_keys k "
+                  "ON k.key = i.ws_key AND k.workspace_id = i.workspace_id"),
+            7);
 }
 
 TEST_F(SqliteSchemaTest, MigratingFromV8KeepsIngestJobsInATableKeyedByTheirId) {

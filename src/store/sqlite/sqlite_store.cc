@@ -1792,6 +1792,7 @@ class SqliteStore final : public Store {
   void AfterRollback(Conn& c) {
     c.ResetUsed();
     last_seq_.clear();
+    ws_keys_.clear();
     committed_events_.clear();
     pending_patterns_.RolledBack();
     fts_.clear();
@@ -2003,10 +2004,13 @@ class SqliteStore final : public Store {
         "title_truncated, body, body_truncated, severity, status, service, environment, team, "
         "assignee, labels, metadata, external_url, connector_id, pattern_id, occurrences, "
         "risk_score, source_created_at, source_updated_at, first_seen_at, last_seen_at, "
-        "resolved_at, created_at, updated_at, resolution) VALUES("
-        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "resolved_at, created_at, updated_at, resolution, ws_key) VALUES("
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return Fail(s.error());
+    auto key = WorkspaceKey(c, issue.workspace_id);
+    if (!key) return Fail(key.error());
     BindIssue(**s, issue);
+    (*s)->Bind(31, *key);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
     long long rowid = sqlite3_last_insert_rowid(c.raw());
@@ -2017,6 +2021,35 @@ class SqliteStore final : public Store {
       txn_unlisted_.emplace_back(sqlite::PatternKey(issue.pattern_id), rowid);
     }
     return {};
+  }
+
+  // The key of workspace `ws` in workspace_keys (issues.ws_key), given on its first issue.
+  // Cached on the writer; the cache is dropped on ROLLBACK, which may take back a key given
+  // in that transaction.
+  Result<long long> WorkspaceKey(Conn& c, const std::string& ws) {
+    if (auto it = ws_keys_.find(ws); it != ws_keys_.end()) return it->second;
+    auto s = c.Prepare("SELECT key FROM workspace_keys WHERE workspace_id=?1");
+    if (!s) return Fail(s.error());
+    (*s)->BindRef(1, ws);
+    long long key = 0;
+    int rc = (*s)->Step();
+    if (rc == SQLITE_ROW) {
+      key = (*s)->Int(0);
+    } else if (rc != SQLITE_DONE) {
+      return Fail(sqlite::SqliteError(c.raw(), rc, "find workspace key"));
+    }
+    (*s)->Reset();
+    if (rc == SQLITE_DONE) {
+      auto add = c.Prepare("INSERT INTO workspace_keys(workspace_id) VALUES(?1)");
+      if (!add) return Fail(add.error());
+      (*add)->BindRef(1, ws);
+      if (rc = (*add)->Step(); rc != SQLITE_DONE)
+        return Fail(sqlite::SqliteError(c.raw(), rc, "add workspace key"));
+      (*add)->Reset();
+      key = sqlite3_last_insert_rowid(c.raw());
+    }
+    ws_keys_.emplace(ws, key);
+    return key;
   }
 
   // Lists issue `rowid`, which changed pattern, under `pattern_id` (nothing for none) in
@@ -2420,9 +2453,12 @@ class SqliteStore final : public Store {
   }
 
   Result<IssuePage> List(Conn& c, const std::string& ws, const IssueQuery& q) {
-    // By pattern, the pattern's member list (IssuesOfPattern) beats the workspace's index.
+    // The sort indexes are on the workspace's key (issues.ws_key, exact: keys are never
+    // reused); by pattern, the pattern's member list (IssuesOfPattern) beats them.
     std::string where =
-        q.pattern_id.empty() ? " WHERE i.workspace_id=?" : " WHERE +i.workspace_id=?";
+        q.pattern_id.empty()
+            ? " WHERE i.ws_key=(SELECT key FROM workspace_keys WHERE workspace_id=?)"
+            : " WHERE +i.workspace_id=?";
     std::vector<std::function<void(Stmt&, int)>> binds;
     auto add_text = [&](const char* clause, std::string value) {
       where += clause;
@@ -2466,11 +2502,15 @@ class SqliteStore final : public Store {
     }
     const char* col = SortColumn(q.sort);
     const char* dir = q.descending ? " DESC" : " ASC";
-    std::string keyset = q.after_value ? sqlite::KeysetCondition("i", col, q.descending) : "";
+    // Ties go by rowid, the indexes' own tie-break; the cursor's id gives the last row's.
+    std::string keyset = q.after_value
+                             ? sqlite::KeysetCondition("i", col, q.descending, "rowid",
+                                                       "(SELECT rowid FROM issues WHERE id=?)")
+                             : "";
     // kIssueColumns are unqualified; qualified once for the join with the FTS table.
     static const std::string cols = sqlite::QualifyColumns(kIssueColumns, "i");
     std::string sql = "SELECT " + cols + from + where + keyset + " ORDER BY i." + col + dir +
-                      ", i.id" + dir + " LIMIT ?";
+                      ", i.rowid" + dir + " LIMIT ?";
     auto s = c.Prepare(sql);
     if (!s) return Fail(s.error());
     Stmt& st = **s;
@@ -2501,6 +2541,7 @@ class SqliteStore final : public Store {
   // Writer-thread state: the last event sequence per workspace (cleared on any rollback and
   // reloaded from the event table).
   std::unordered_map<std::string, long long> last_seq_;
+  std::unordered_map<std::string, long long> ws_keys_;  // WorkspaceKey's, committed or not
   std::mutex observers_mu_;
   std::vector<CommitObserver*> observers_;
   std::atomic<bool> has_observers_{false};
