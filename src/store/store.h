@@ -300,10 +300,10 @@ class Store {
   // that writes the waiting counters (then on the store's completion thread). Readers of
   // pattern rows that must see their own writes settle first.
   virtual void SettlePatternCounters(std::function<void()> then) = 0;
-  // Under load new issues may wait to be added to the full-text index (SQLite: see
-  // docs/api-choices.md, "Search under load"). Calls `then` once every issue committed
-  // before this call is searchable: at once when nothing waits, else after a commit that
-  // indexes them (then on the store's completion thread).
+  // The full-text index may hold an issue's text a little after the issue is committed
+  // (SQLite: see docs/api-choices.md, "Search index"). Calls `then` once every issue
+  // committed before this call is searchable as committed: at once when nothing waits, else
+  // on the indexing thread (or after a bounded wait while the index is being rebuilt).
   virtual void SettleSearchIndex(std::function<void()> then) = 0;
   virtual void PatchPattern(const std::string& workspace_id, const std::string& pattern_id,
                             PatternPatch patch, Callback<model::Pattern> done) = 0;

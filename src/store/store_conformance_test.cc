@@ -131,6 +131,12 @@ class StoreConformanceTest : public ::testing::Test {
     EXPECT_TRUE(store_->CreateOrganization(org, ws));
     return ws.id;
   }
+  // Returns once every committed issue is searchable.
+  void SettleSearch() {
+    std::promise<void> settled;
+    store_->SettleSearchIndex([&] { settled.set_value(); });
+    settled.get_future().get();
+  }
   // Returns once every committed issue is counted in its pattern's row.
   void SettleCounters() {
     std::promise<void> settled;
@@ -411,7 +417,9 @@ TYPED_TEST(StoreConformanceTest, KeysetPagesCoverEveryIssueOnceInEverySortAndDir
         for (const auto& i : p->items) {
           EXPECT_EQ(i.workspace_id, this->ws_);
           EXPECT_TRUE(seen.insert(i.id).second) << "duplicate " << i.id;
-          if (last) EXPECT_TRUE(descending ? value(sort, i) <= *last : value(sort, i) >= *last);
+          if (last) {
+            EXPECT_TRUE(descending ? value(sort, i) <= *last : value(sort, i) >= *last);
+          }
           last = value(sort, i);
         }
         if (!p->has_more) break;
@@ -431,6 +439,7 @@ TYPED_TEST(StoreConformanceTest, FiltersAndFullTextSearch) {
   b.service = "web";
   b.severity = model::Severity::kP1;
   this->Ingest(this->ws_, {a, b});
+  this->SettleSearch();
   IssueQuery q;
   q.q = "postgres volume";
   auto p = this->store_->ListIssues(this->ws_, q);

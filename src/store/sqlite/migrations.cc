@@ -405,7 +405,23 @@ CREATE INDEX issues_last_seen ON issues(ws_key, last_seen_at);
 CREATE INDEX issues_severity ON issues(ws_key, severity);
 )sql";
 
-constexpr std::array<Migration, 12> kMigrations = {{{1, kV1},
+// v13: the full-text index moves to a database file of its own, written by its own thread
+// (sqlite::SearchIndexer, search_index.h). The writer lists each change of an issue's text
+// in search_changes, with the text before it (NULL for a new issue), so that an indexer
+// that restarts can take out what it indexed before. The index file is built from the
+// issues table when first opened.
+constexpr const char* kV13 = R"sql(
+DROP TABLE issues_fts;
+DELETE FROM store_flags WHERE name = 'search_unindexed_from';
+CREATE TABLE search_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  issue_rowid INTEGER NOT NULL,
+  old_title TEXT,
+  old_body TEXT
+);
+)sql";
+
+constexpr std::array<Migration, 13> kMigrations = {{{1, kV1},
                                                     {2, kV2},
                                                     {3, kV3},
                                                     {4, kV4},
@@ -416,7 +432,8 @@ constexpr std::array<Migration, 12> kMigrations = {{{1, kV1},
                                                     {9, kV9},
                                                     {10, kV10},
                                                     {11, kV11},
-                                                    {12, kV12}}};
+                                                    {12, kV12},
+                                                    {13, kV13}}};
 
 }  // namespace
 

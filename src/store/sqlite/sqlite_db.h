@@ -78,6 +78,12 @@ class Stmt {
     return std::string(reinterpret_cast<const char*>(p),
                        static_cast<size_t>(sqlite3_column_bytes(s_, col)));
   }
+  // The column's text, valid until the next Step, Reset or column read of this statement.
+  [[nodiscard]] std::string_view TextView(int col) const {
+    const unsigned char* p = sqlite3_column_text(s_, col);
+    if (p == nullptr) return {};
+    return {reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, col))};
+  }
   [[nodiscard]] std::optional<long long> OptInt(int col) const {
     if (IsNull(col)) return std::nullopt;
     return Int(col);

@@ -14,6 +14,7 @@
 #include "core/time.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
+#include "store/sqlite/search_index.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -120,6 +121,50 @@ class SqliteSchemaTest : public ::testing::Test {
       batch.Committed();
     }
   };
+
+  // Waits until every issue committed so far is searchable.
+  static void Settle(Store& store) {
+    std::promise<void> settled;
+    store.SettleSearchIndex([&] { settled.set_value(); });
+    settled.get_future().wait();
+  }
+  long long Search(Store& store, const std::string& text) {
+    Settle(store);
+    IssueQuery q;
+    q.q = text;
+    auto page = store.ListIssues("ws_1", q);
+    EXPECT_TRUE(page) << page.error().message;
+    return page ? page->total : -1;
+  }
+  // The search index holds exactly what indexing the issues table's text gives: the same
+  // (term, issue) pairs as a reference index made here from the table with the same
+  // tokenizer, and FTS5's own check of its structure.
+  void ExpectIndexMatchesTable() {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(SearchIndexer::Attach(**c, path_));
+    for (const char* sql :
+         {"CREATE VIRTUAL TABLE temp.ref USING fts5(title, body, content='', detail=none, "
+          "columnsize=0)",
+          "INSERT INTO temp.ref(rowid, title, body) SELECT rowid, title, body FROM issues",
+          "CREATE VIRTUAL TABLE temp.ref_terms USING fts5vocab(temp, ref, instance)",
+          "CREATE VIRTUAL TABLE temp.index_terms USING fts5vocab(search, issues_fts, instance)"}) {
+      ASSERT_TRUE((*c)->Exec(sql)) << sql;
+    }
+    EXPECT_GT(Count(**c, "SELECT COUNT(*) FROM temp.ref_terms"), 0);
+    EXPECT_EQ(Count(**c,
+                    "SELECT COUNT(*) FROM (SELECT term, doc FROM temp.ref_terms EXCEPT "
+                    "SELECT term, doc FROM temp.index_terms)"),
+              0)
+        << "missing from the index";
+    EXPECT_EQ(Count(**c,
+                    "SELECT COUNT(*) FROM (SELECT term, doc FROM temp.index_terms EXCEPT "
+                    "SELECT term, doc FROM temp.ref_terms)"),
+              0)
+        << "left in the index";
+    EXPECT_TRUE((*c)->Exec("INSERT INTO search.issues_fts(issues_fts) VALUES('integrity-check')"))
+        << (*c)->LastError();
+  }
 
   long long Count(Conn& c, const std::string& sql) {
     auto s = c.Prepare(sql);
@@ -421,8 +466,12 @@ TEST_F(SqliteSchemaTest, WaitingMembersAreFoundAndMovedOnceTheWriterIsIdle) {
 // transaction adds the last one; the incremental merge ('automerge') must start first, or
 // each new level of the index is a long writer stall (migration 7).
 TEST_F(SqliteSchemaTest, TheFullTextIndexMergesIncrementallyBeforeItMustMergeAtOnce) {
-  { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
-  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  {
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store);
+    Settle(**store);  // the index is made on first open
+  }
+  auto c = Conn::Open(SearchIndexer::PathFor(path_), std::chrono::milliseconds(1000));
   ASSERT_TRUE(c);
   auto config = [&](const char* key) {
     auto s = (*c)->Prepare("SELECT v FROM issues_fts_config WHERE k=?");
@@ -561,49 +610,102 @@ TEST_F(SqliteSchemaTest, AfterACleanStopNothingIsRecounted) {
   EXPECT_EQ(p->issue_count, 1) << "the stored count is trusted without the flag";
 }
 
-// Issues committed while the writer was busy wait for the full-text index from the rowid in
-// store_flags.search_unindexed_from (written in the transaction that began the wait). A
-// crash leaves the flag and the unindexed rows; the next writer indexes them once idle.
-TEST_F(SqliteSchemaTest, IssuesLeftUnindexedByACrashAreIndexedWhenTheWriterIdles) {
-  { ASSERT_TRUE(OpenSqliteStore(path_, StoreOptions{}, clock_, random_)); }
-  long long first = 0;
+// The writer lists issues whose text changed in search_changes, in their own transaction;
+// the indexer applies them later. Changes committed but not applied when the process died
+// are applied after the restart.
+TEST_F(SqliteSchemaTest, ChangesLeftUnappliedByACrashAreIndexedAfterTheRestart) {
   {
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store);
+    Settle(**store);
+  }
+  {
+    // As the writer leaves them when the process dies before the indexer ran.
     auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
     ASSERT_TRUE(c);
-    InsertIssue(**c, "iss_a", "NULL", 1000);
-    first = Count(**c, "SELECT MAX(rowid) FROM issues");
-    InsertIssue(**c, "iss_b", "NULL", 1000);
-    InsertIssue(**c, "iss_c", "NULL", 1000);
-    ASSERT_TRUE((*c)->Exec(
-        ("INSERT INTO store_flags VALUES('search_unindexed_from', " + std::to_string(first) + ")")
-            .c_str()));
+    for (const char* id : {"iss_a", "iss_b", "iss_c"}) InsertIssue(**c, id, "NULL", 1000);
+    ASSERT_TRUE((*c)->Exec("INSERT INTO search_changes(issue_rowid) SELECT rowid FROM issues"));
   }
   auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
   ASSERT_TRUE(store) << store.error().message;
-  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
-  ASSERT_TRUE(c);
-  auto waiting = [&] {
-    return Count(**c, "SELECT COUNT(*) FROM store_flags WHERE name='search_unindexed_from'");
-  };
-  for (int i = 0; i < 500 && waiting() != 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(waiting(), 0);
-  IssueQuery q;
-  q.q = "disk";
-  auto page = (*store)->ListIssues("ws_1", q);
-  ASSERT_TRUE(page) << page.error().message;
-  EXPECT_EQ(page->total, 3);
-  // The index holds exactly the table's text (FTS5 compares every row with the content).
-  EXPECT_TRUE((*c)->Exec("INSERT INTO issues_fts(issues_fts, rank) VALUES('integrity-check', 1)"))
-      << (*c)->LastError();
+  EXPECT_EQ(Search(**store, "disk"), 3);
+  ExpectIndexMatchesTable();
 }
 
-// Many writers at once make the writer busy, so new issues wait for the index; updates of
-// issues indexed before go in at once. A search that settles first finds every
-// acknowledged issue, and the index ends equal to the table.
+// An index that does not fit the database is rebuilt from the issues table: a missing
+// file, one made from a newer copy of the database (it applied changes this one never
+// made), and one older than the changes the writer has already deleted.
+TEST_F(SqliteSchemaTest, AnIndexThatDoesNotFitTheDatabaseIsRebuiltFromTheIssues) {
+  {
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store);
+    Settle(**store);
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    for (const char* id : {"iss_a", "iss_b"}) InsertIssue(**c, id, "NULL", 1000);
+    ASSERT_TRUE((*c)->Exec("INSERT INTO search_changes(issue_rowid) SELECT rowid FROM issues"));
+  }
+  auto reopen_after = [&](const std::function<void(Conn & index, Conn & db)>& damage) {
+    {
+      auto index = Conn::Open(SearchIndexer::PathFor(path_), std::chrono::milliseconds(1000));
+      auto db = Conn::Open(path_, std::chrono::milliseconds(1000));
+      ASSERT_TRUE(index && db);
+      // Emptied as well, so an index that is not rebuilt finds nothing.
+      ASSERT_TRUE((*index)->Exec("INSERT INTO issues_fts(issues_fts) VALUES('delete-all')"));
+      damage(**index, **db);
+    }
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store) << store.error().message;
+    EXPECT_EQ(Search(**store, "disk"), 2);
+    ExpectIndexMatchesTable();
+  };
+  {
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(Search(**store, "disk"), 2);
+  }
+  SCOPED_TRACE("newer");
+  reopen_after([](Conn& index, Conn&) {
+    ASSERT_TRUE(index.Exec("UPDATE search_state SET value = 1000000 WHERE name = 'applied'"));
+  });
+  SCOPED_TRACE("older than the trimmed changes");
+  reopen_after([](Conn& index, Conn& db) {
+    ASSERT_TRUE(index.Exec("UPDATE search_state SET value = 0 WHERE name = 'applied'"));
+    ASSERT_TRUE(db.Exec("DELETE FROM search_changes"));
+    ASSERT_TRUE(db.Exec("INSERT OR REPLACE INTO store_flags VALUES('search_trimmed', 2)"));
+  });
+  SCOPED_TRACE("missing");
+  std::filesystem::remove(SearchIndexer::PathFor(path_));
+  std::filesystem::remove(SearchIndexer::PathFor(path_) + "-wal");
+  std::filesystem::remove(SearchIndexer::PathFor(path_) + "-shm");
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(Search(**store, "disk"), 2);
+  ExpectIndexMatchesTable();
+}
+
+TEST_F(SqliteSchemaTest, MigratingFromV12BuildsTheSearchIndexFromTheIssues) {
+  CreateAtVersion(12);
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    for (const char* id : {"iss_a", "iss_b", "iss_c"}) InsertIssue(**c, id, "NULL", 1000);
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(Search(**store, "disk"), 3);
+  ExpectIndexMatchesTable();
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE 'issues_fts%'"), 0);
+}
+
+// Many requests in flight at once, in small transactions, while the indexer applies
+// changes behind the writer: new issues, the same keys with new text (the old words must
+// leave the index), keys changed twice before the indexer may have seen them, and a large
+// transaction. A search that settles first finds every acknowledged issue as it was last
+// written, and the index ends equal to the table.
 TEST_F(SqliteSchemaTest, ASearchAfterABurstFindsEveryAcknowledgedIssue) {
-  // Small transactions, as many single-event requests make: large ones index their own rows.
   StoreOptions options;
   options.max_records_per_transaction = 32;
   auto store = OpenSqliteStore(path_, options, clock_, random_);
@@ -663,22 +765,18 @@ TEST_F(SqliteSchemaTest, ASearchAfterABurstFindsEveryAcknowledgedIssue) {
   wait();
   EXPECT_EQ(search("diskfull"), 400);
   EXPECT_EQ(search("kernelpanic"), 0);
-  // New keys changed again while they may still wait for the index.
+  // New keys changed again while the first change may still wait for the index.
   send(400, 400, "cpuhot");
   send(400, 400, "memleak");
   wait();
   EXPECT_EQ(search("memleak"), 400);
   EXPECT_EQ(search("cpuhot"), 0);
-  // Waiting rows, then a large transaction: it indexes them from the table and its own
-  // rows from memory.
+  // Small transactions, then a large one.
   send(800, 300, "netdown");
   send(1100, 300, "netdown", 300);
   wait();
   EXPECT_EQ(search("netdown"), 600);
-  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
-  ASSERT_TRUE(c);
-  EXPECT_TRUE((*c)->Exec("INSERT INTO issues_fts(issues_fts, rank) VALUES('integrity-check', 1)"))
-      << (*c)->LastError();
+  ExpectIndexMatchesTable();
 }
 
 }  // namespace

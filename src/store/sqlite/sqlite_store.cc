@@ -27,10 +27,10 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "store/sqlite/connectors.h"
-#include "store/sqlite/fts_queue.h"
 #include "store/sqlite/keyset.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
+#include "store/sqlite/search_index.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/wal_vfs.h"
 #include "store/sqlite/webhooks.h"
@@ -349,11 +349,12 @@ class SqliteStore final : public Store {
     writer_conn_ = std::move(*conn);
     if (auto s = Migrate(); !s) return s;
     if (auto s = CountNewMembers(); !s) return s;
-    if (auto s = LoadSearchLag(); !s) return s;
+    if (auto s = OpenSearchIndex(); !s) return s;
     RecountPatterns();
     for (int i = 0; i < options_.read_connections; ++i) {
       auto rc = Conn::Open(path_, options_.busy_timeout);
       if (!rc) return Fail(rc.error());
+      if (auto s = sqlite::SearchIndexer::Attach(**rc, path_); !s) return s;
       readers_.push_back(std::move(*rc));
     }
     // Checkpoints run on their own connection and thread, so copying WAL pages back into
@@ -368,6 +369,7 @@ class SqliteStore final : public Store {
     if (auto s = OpenWalForSync(); !s) return s;
     checkpointer_ = std::jthread([this](const std::stop_token& st) { CheckpointLoop(st); });
     completer_ = std::jthread([this](const std::stop_token& st) { CompletionLoop(st); });
+    search_->Start();
     writer_ = std::jthread([this](const std::stop_token& st) { WriterLoop(st); });
     return {};
   }
@@ -403,6 +405,7 @@ class SqliteStore final : public Store {
       checkpoint_cv_.notify_all();
       checkpointer_.join();
     }
+    if (search_) search_->Stop();
     if (wal_fd_ >= 0) {
       ::close(wal_fd_);
       wal_fd_ = -1;
@@ -1070,16 +1073,10 @@ class SqliteStore final : public Store {
     ForceWaitingWrites(std::move(then));
   }
 
-  void SettleSearchIndex(std::function<void()> then) override {
-    if (!search_lagging_.load()) {
-      then();
-      return;
-    }
-    ForceWaitingWrites(std::move(then));
-  }
+  void SettleSearchIndex(std::function<void()> then) override { search_->Settle(std::move(then)); }
 
-  // One transaction that writes everything waiting (counters, member lists, the search
-  // index), then `then` on the completion thread.
+  // One transaction that writes everything waiting (counters, member lists), then `then`
+  // on the completion thread.
   void ForceWaitingWrites(std::function<void()> then) {
     Submit<bool>(
         0,
@@ -1571,11 +1568,8 @@ class SqliteStore final : public Store {
       AfterRollback(c);
       return TxOutcome::kTransactionFailed;
     };
-    // The full-text index changes of the whole group, in rowid order (see FtsQueue); new
-    // rows may wait while the writer is busy (IndexText).
-    if (Status indexed = IndexText(c, mode == FlushMode::kBusy); !indexed) {
-      return fail(indexed.error());
-    }
+    // The issues whose text changed, for the search indexer (search_index.h).
+    if (Status listed = ListSearchChanges(c, forced); !listed) return fail(listed.error());
     if (Status moved = MoveMembers(c, forced); !moved) return fail(moved.error());
     Status flushed = pending_patterns_.Flush(
         c, clock_.Now(), mode,
@@ -1606,13 +1600,12 @@ class SqliteStore final : public Store {
     txn_new_rows_ = 0;
     txn_unlisted_.clear();
     txn_listed_ = false;
-    fts_from_ = txn_fts_from_;
-    fts_rows_ = txn_fts_rows_;
-    fts_since_ = txn_fts_since_;
+    search_trimmed_ = txn_search_trimmed_;
+    search_->Committed(std::move(txn_search_));
+    txn_search_.clear();
     // Before any of this transaction's requests is answered: a reader that settles after
     // an answer finds its issues waiting.
     counters_waiting_ = pending_patterns_.has_deferred();
-    search_lagging_ = fts_from_ != 0;
     if (!committed_events_.empty()) {
       // Observers hear of the events on the completion thread, once they are durable and
       // before the requests that wrote them are answered.
@@ -1704,85 +1697,72 @@ class SqliteStore final : public Store {
 
   // Something committed waits for a transaction of the writer's own (writer thread).
   [[nodiscard]] bool WritesWait() const {
-    return pending_patterns_.has_deferred() || MembersWait() || fts_from_ != 0;
+    return pending_patterns_.has_deferred() || MembersWait();
   }
 
-  // Writes the transaction's full-text index changes. While the writer is `busy` (see
-  // ApplyInTransaction; never when idle, stopping or asked to settle), the new issues of a
-  // small transaction (under kSearchLagStart) are not indexed in it: from the first of them
-  // (store_flags.search_unindexed_from, written in the same transaction, so it survives a
-  // crash) every row waits, and a later transaction indexes them all at once, in rowid
-  // order, from their current text: once kSearchLagRows wait, after kSearchLag, with a
-  // large transaction, when the writer is not busy or idle, when stopping, or when a search
-  // asks (SettleSearchIndex).
-  // Committing a few rows at a time, FTS5 wrote a segment and did merge work per
-  // transaction: ~22 % of the writer in single-event ingest. Changes to rows the index
-  // holds are written at once; rows that wait need none.
-  Status IndexText(Conn& c, bool busy) {
-    const auto now = std::chrono::steady_clock::now();
-    const auto [first_new, added] = fts_.NewRows();
-    // Large transactions index their own new rows: their segment is large anyway.
-    const bool small = added < kSearchLagStart;
-    txn_fts_from_ = fts_from_;
-    txn_fts_rows_ = fts_rows_ + added;
-    txn_fts_since_ = fts_since_;
-    Status out;
-    if (fts_from_ == 0) {
-      if (!busy || first_new == 0 || !small) {
-        txn_fts_rows_ = 0;
-        return fts_.Apply(c, "issues_fts");
-      }
+  // Lists the transaction's changes of issue text in search_changes, each with its seq and
+  // the text before it; the indexer gets them in memory once this commits (search_index.h).
+  // Changes the indexer has applied are deleted from the table a batch at a time (or all,
+  // when `all`); store_flags.search_trimmed says through which seq, so an index older than
+  // that is rebuilt.
+  Status ListSearchChanges(Conn& c, bool all) {
+    txn_search_trimmed_ = search_trimmed_;
+    if (!txn_search_.empty()) {
       auto s = c.Prepare(
-          "INSERT OR REPLACE INTO store_flags(name, value) VALUES('search_unindexed_from', ?1)");
+          "INSERT INTO search_changes(issue_rowid, old_title, old_body) VALUES(?1, ?2, ?3)");
       if (!s) return Fail(s.error());
-      (*s)->Bind(1, first_new);
+      for (auto& change : txn_search_) {
+        (*s)->Bind(1, change.rowid);
+        if (change.old) {
+          (*s)->BindRef(2, change.old->title).BindRef(3, change.old->body);
+        } else {
+          (*s)->BindNull(2).BindNull(3);
+        }
+        if (int rc = (*s)->Step(); rc != SQLITE_DONE)
+          return Fail(sqlite::SqliteError(c.raw(), rc, "list search changes"));
+        (*s)->Reset();
+        change.seq = sqlite3_last_insert_rowid(c.raw());
+      }
+    }
+    const long long applied = search_->applied();
+    if (applied - search_trimmed_ >= kSearchTrimBatch || (all && applied > search_trimmed_)) {
+      auto s = c.Prepare("DELETE FROM search_changes WHERE seq <= ?1");
+      if (!s) return Fail(s.error());
+      (*s)->Bind(1, applied);
       if (int rc = (*s)->Step(); rc != SQLITE_DONE)
-        return Fail(sqlite::SqliteError(c.raw(), rc, "mark unindexed issues"));
-      txn_fts_from_ = first_new;
-      txn_fts_since_ = now;
-      out = fts_.Write(c, "issues_fts", 0, first_new);
-      fts_.clear();
-      return out;
+        return Fail(sqlite::SqliteError(c.raw(), rc, "trim search changes"));
+      auto f =
+          c.Prepare("INSERT OR REPLACE INTO store_flags(name, value) VALUES('search_trimmed', ?1)");
+      if (!f) return Fail(f.error());
+      (*f)->Bind(1, applied);
+      if (int rc = (*f)->Step(); rc != SQLITE_DONE)
+        return Fail(sqlite::SqliteError(c.raw(), rc, "trim search changes"));
+      txn_search_trimmed_ = applied;
     }
-    // Rows the index holds first, then (when it is time) the waiting rows of earlier
-    // transactions from the table, then this transaction's new rows from memory: rowid order.
-    out = fts_.Write(c, "issues_fts", 0, fts_from_);
-    if (out &&
-        (!busy || !small || txn_fts_rows_ >= kSearchLagRows || now - fts_since_ >= kSearchLag)) {
-      auto s = c.Prepare(
-          "INSERT INTO issues_fts(rowid, title, body) SELECT rowid, title, body FROM issues "
-          "WHERE rowid >= ?1 AND rowid < ?2 ORDER BY rowid");
-      if (!s) return Fail(s.error());
-      (*s)->Bind(1, fts_from_).Bind(2, first_new != 0 ? first_new : kMaxRowid);
-      if (int rc = (*s)->Step(); rc != SQLITE_DONE) {
-        out = Fail(sqlite::SqliteError(c.raw(), rc, "index waiting issues"));
-      } else if (first_new != 0) {
-        out = fts_.Write(c, "issues_fts", first_new, 0);
-      }
-      if (out) out = Run(c, "DELETE FROM store_flags WHERE name='search_unindexed_from'");
-      txn_fts_from_ = 0;
-      txn_fts_rows_ = 0;
-    }
-    fts_.clear();
-    return out;
+    return {};
   }
 
-  // After a restart, issues left unindexed wait for the writer's first idle moment.
-  Status LoadSearchLag() {
-    auto s =
-        writer_conn_->Prepare("SELECT value FROM store_flags WHERE name='search_unindexed_from'");
-    if (!s) return Fail(s.error());
-    int rc = (*s)->Step();
-    if (rc == SQLITE_ROW) {
-      fts_from_ = (*s)->Int(0);
-      fts_rows_ = kSearchLagRows;
-      fts_since_ = std::chrono::steady_clock::now();
-    } else if (rc != SQLITE_DONE) {
-      return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "read search_unindexed_from"));
+  // Opens the search index (and its thread, started by Init) for the committed changes.
+  Status OpenSearchIndex() {
+    long long values[2] = {0, 0};
+    const char* sql[2] = {"SELECT seq FROM sqlite_sequence WHERE name='search_changes'",
+                          "SELECT value FROM store_flags WHERE name='search_trimmed'"};
+    for (int i = 0; i < 2; ++i) {
+      auto s = writer_conn_->Prepare(sql[i]);
+      if (!s) return Fail(s.error());
+      int rc = (*s)->Step();
+      if (rc == SQLITE_ROW) {
+        values[i] = (*s)->Int(0);
+      } else if (rc != SQLITE_DONE) {
+        return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, sql[i]));
+      }
     }
-    (*s)->Reset();
     writer_conn_->ResetUsed();
-    search_lagging_ = fts_from_ != 0;
+    search_trimmed_ = values[1];
+    auto indexer =
+        sqlite::SearchIndexer::Open(path_, options_.busy_timeout, values[0], search_trimmed_);
+    if (!indexer) return Fail(indexer.error());
+    search_ = std::move(*indexer);
     return {};
   }
 
@@ -1795,7 +1775,7 @@ class SqliteStore final : public Store {
     ws_keys_.clear();
     committed_events_.clear();
     pending_patterns_.RolledBack();
-    fts_.clear();
+    txn_search_.clear();
     txn_new_members_ = 0;
     txn_new_rows_ = 0;
     txn_unlisted_.clear();
@@ -2014,7 +1994,7 @@ class SqliteStore final : public Store {
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
     long long rowid = sqlite3_last_insert_rowid(c.raw());
-    fts_.Added(rowid, issue.title, issue.body);
+    txn_search_.push_back({0, rowid, std::nullopt, {issue.title, issue.body}});
     // Listed under its pattern by being above members_listed_through (MoveMembers).
     ++txn_new_rows_;
     if (!issue.pattern_id.empty()) {
@@ -2092,7 +2072,10 @@ class SqliteStore final : public Store {
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "update issue"));
     if (before.title != issue.title || before.body != issue.body) {
-      fts_.Changed(rowid, before.title, before.body, issue.title, issue.body);
+      txn_search_.push_back({0,
+                             rowid,
+                             sqlite::SearchIndexer::Text{before.title, before.body},
+                             {issue.title, issue.body}});
     }
     return pattern_changed ? AddMember(c, rowid, issue.pattern_id) : Status{};
   }
@@ -2488,8 +2471,8 @@ class SqliteStore final : public Store {
     if (!q.q.empty()) {
       std::string fts = FtsQuery(q.q);
       if (fts.empty()) return IssuePage{};
-      from += " JOIN issues_fts f ON f.rowid = i.rowid";
-      add_text(" AND issues_fts MATCH ?", fts);
+      from += " JOIN search.issues_fts f ON f.rowid = i.rowid";
+      add_text(" AND f.issues_fts MATCH ?", fts);
     }
     // Count before the keyset condition: the total of the whole filtered list.
     long long total = 0;
@@ -2550,7 +2533,6 @@ class SqliteStore final : public Store {
   // changes of the open transaction, and the workspaces it assigned in.
   PatternAssigner* assigner_ = nullptr;
   sqlite::PatternBatch pending_patterns_;
-  sqlite::FtsQueue fts_;  // the open transaction's full-text index changes
   // What waits to be listed in pattern_members (MoveMembers), committed and in the open
   // transaction: entries of pattern_members_new; new issues above members_listed_through;
   // and the (pattern key, rowid) of those with a pattern. txn_listed_: the open transaction
@@ -2564,20 +2546,14 @@ class SqliteStore final : public Store {
   bool txn_listed_ = false;
   static constexpr long long kMemberBatch = 8192;
   static constexpr size_t kMaxRun = 512;  // rowids in one pattern_member_runs row
-  // The search index (IndexText, writer thread): rows from fts_from_ up are not indexed
-  // yet (0: every row is), fts_rows_ of them, since fts_since_; the open transaction's
-  // values, kept on COMMIT. search_lagging_ is read by SettleSearchIndex.
-  long long fts_from_ = 0;
-  long long fts_rows_ = 0;
-  std::chrono::steady_clock::time_point fts_since_;
-  long long txn_fts_from_ = 0;
-  long long txn_fts_rows_ = 0;
-  std::chrono::steady_clock::time_point txn_fts_since_;
-  std::atomic<bool> search_lagging_{false};
-  static constexpr long long kSearchLagRows = 2048;
-  static constexpr long long kSearchLagStart = 256;  // new rows of one transaction
-  static constexpr long long kMaxRowid = std::numeric_limits<long long>::max();
-  static constexpr std::chrono::milliseconds kSearchLag{500};
+  // The search index and its thread (search_index.h). Writer-thread state: the open
+  // transaction's changes of issue text, and through which seq search_changes is trimmed
+  // (committed, and as the open transaction leaves it).
+  std::unique_ptr<sqlite::SearchIndexer> search_;
+  std::vector<sqlite::SearchIndexer::Change> txn_search_;
+  long long search_trimmed_ = 0;
+  long long txn_search_trimmed_ = 0;
+  static constexpr long long kSearchTrimBatch = 16384;
   std::set<std::string> engine_workspaces_;
   // Requests per transaction lately, a slowly decaying maximum (writer thread): with the
   // queue, whether the writer is busy and pattern counters may wait (ApplyInTransaction).
