@@ -435,6 +435,9 @@ struct StoreOptions {
   // WAL frames (pages) waiting to be copied back into the database that wake the
   // checkpointer (SQLite); 4000 frames of 4 KiB is ~16 MiB.
   int checkpoint_pages = 4000;
+  // Text of committed changes handed to the search indexer in memory (SQLite); changes
+  // past it are read back from the database.
+  size_t search_queue_bytes = size_t{64} << 20;
 };
 
 }  // namespace causeloop::store

@@ -50,6 +50,13 @@ Status SetState(Conn& c, const char* name, long long value) {
   return Step(**s, c.raw(), "write search_state");
 }
 
+// What a queued change holds, roughly.
+size_t Size(const SearchIndexer::Change& c) {
+  size_t n = sizeof c + c.now.title.size() + c.now.body.size();
+  if (c.old) n += c.old->title.size() + c.old->body.size();
+  return n;
+}
+
 // The last seq the writer gave in search_changes (AUTOINCREMENT: never given twice).
 Result<long long> LastChange(Conn& source) {
   return ReadValue(source, "SELECT seq FROM sqlite_sequence WHERE name='search_changes'", 0);
@@ -59,7 +66,8 @@ Result<long long> LastChange(Conn& source) {
 
 Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& database,
                                                            std::chrono::milliseconds busy_timeout,
-                                                           long long committed, long long trimmed) {
+                                                           long long committed, long long trimmed,
+                                                           size_t queue_bytes) {
   auto index = Conn::Open(PathFor(database), busy_timeout);
   if (!index) return Fail(index.error());
   auto source = Conn::Open(database, busy_timeout);
@@ -81,7 +89,7 @@ Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& da
     if (auto s = (*index)->Exec(kCreateIndex); !s) return Fail(s.error());
   }
   std::unique_ptr<SearchIndexer> out(  // NOLINT(cppcoreguidelines-owning-memory)
-      new SearchIndexer(std::move(*index), std::move(*source), committed));
+      new SearchIndexer(std::move(*index), std::move(*source), committed, queue_bytes));
   auto built = ReadValue(*out->index_, "SELECT value FROM search_state WHERE name='built'", 0);
   if (!built) return Fail(built.error());
   auto applied = ReadValue(*out->index_, "SELECT value FROM search_state WHERE name='applied'", -1);
@@ -95,8 +103,11 @@ Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& da
 }
 
 SearchIndexer::SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> source,
-                             long long committed)
-    : index_(std::move(index)), source_(std::move(source)), committed_(committed) {}
+                             long long committed, size_t queue_bytes)
+    : index_(std::move(index)),
+      source_(std::move(source)),
+      committed_(committed),
+      max_queued_bytes_(queue_bytes) {}
 
 SearchIndexer::~SearchIndexer() { Stop(); }
 
@@ -130,9 +141,12 @@ void SearchIndexer::Committed(std::vector<Change> changes) {
     std::lock_guard lock(mu_);
     committed_ = std::max(committed_, changes.back().seq);
     // Past the bound the changes are left to Recover, which reads them from the table.
-    if (queue_.size() + changes.size() <= kMaxQueued) {
+    size_t bytes = 0;
+    for (const Change& c : changes) bytes += Size(c);
+    if (queued_bytes_ + bytes <= max_queued_bytes_) {
       if (queue_.empty()) queued_since_ = std::chrono::steady_clock::now();
       for (Change& c : changes) queue_.push_back(std::move(c));
+      queued_bytes_ += bytes;
     }
   }
   cv_.notify_all();
@@ -200,9 +214,13 @@ void SearchIndexer::Loop(const std::stop_token& st) {
           cv_.wait_until(lock, st, due,
                          [this] { return queue_.size() >= kGatherChanges || !waiters_.empty(); });
         }
-        while (!queue_.empty() && queue_.front().seq <= applied_) queue_.pop_front();
+        while (!queue_.empty() && queue_.front().seq <= applied_) {
+          queued_bytes_ -= Size(queue_.front());
+          queue_.pop_front();
+        }
         long long next = applied_ + 1;
         while (!queue_.empty() && batch.size() < kBatch && queue_.front().seq == next) {
+          queued_bytes_ -= Size(queue_.front());
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
           ++next;

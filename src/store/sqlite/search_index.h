@@ -54,10 +54,12 @@ class SearchIndexer {
 
   // The index of the database at `database` (migrated, with search_changes). `committed`:
   // the last seq of search_changes committed so far; `trimmed`: the seq through which the
-  // writer has deleted applied changes.
+  // writer has deleted applied changes; `queue_bytes`: text of committed changes held in
+  // memory, past which they are left to Recover.
   static Result<std::unique_ptr<SearchIndexer>> Open(const std::string& database,
                                                      std::chrono::milliseconds busy_timeout,
-                                                     long long committed, long long trimmed);
+                                                     long long committed, long long trimmed,
+                                                     size_t queue_bytes);
   ~SearchIndexer();
   SearchIndexer(const SearchIndexer&) = delete;
   SearchIndexer& operator=(const SearchIndexer&) = delete;
@@ -80,14 +82,14 @@ class SearchIndexer {
   [[nodiscard]] long long applied() const;
 
   static constexpr std::chrono::seconds kSettleLimit{2};
-  static constexpr size_t kBatch = 8192;       // changes per index transaction
-  static constexpr size_t kMaxQueued = 65536;  // changes held in memory; more are recovered
+  static constexpr size_t kBatch = 8192;  // changes per index transaction
   // Changes gather until this many wait, for at most kGather, unless a search waits.
   static constexpr size_t kGatherChanges = 2048;
   static constexpr std::chrono::milliseconds kGather{200};
 
  private:
-  SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> source, long long committed);
+  SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> source, long long committed,
+                size_t queue_bytes);
   void Loop(const std::stop_token& st);
   Status Rebuild();
   Status Recover();
@@ -98,10 +100,12 @@ class SearchIndexer {
   std::unique_ptr<Conn> source_;  // the main database, read by the thread only
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  long long committed_;                                 // guarded by mu_
-  long long applied_ = -1;                              // guarded by mu_
-  bool stopped_ = false;                                // guarded by mu_
-  std::deque<Change> queue_;                            // guarded by mu_; ascending seqs
+  long long committed_;       // guarded by mu_
+  long long applied_ = -1;    // guarded by mu_
+  bool stopped_ = false;      // guarded by mu_
+  std::deque<Change> queue_;  // guarded by mu_; ascending seqs
+  size_t queued_bytes_ = 0;   // guarded by mu_
+  const size_t max_queued_bytes_;
   std::chrono::steady_clock::time_point queued_since_;  // guarded by mu_
   bool rebuild_ = false;                                // thread only
   struct Waiter {

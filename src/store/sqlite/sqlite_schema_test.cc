@@ -705,9 +705,18 @@ TEST_F(SqliteSchemaTest, MigratingFromV12BuildsTheSearchIndexFromTheIssues) {
 // leave the index), keys changed twice before the indexer may have seen them, and a large
 // transaction. A search that settles first finds every acknowledged issue as it was last
 // written, and the index ends equal to the table.
-TEST_F(SqliteSchemaTest, ASearchAfterABurstFindsEveryAcknowledgedIssue) {
+class SqliteSearchBurstTest : public SqliteSchemaTest,
+                              public ::testing::WithParamInterface<size_t> {};
+
+// With the default queue the changes go to the indexer in memory; with a queue of 4 KiB
+// most are dropped and read back from search_changes (Recover), between batches that fit.
+INSTANTIATE_TEST_SUITE_P(QueueBytes, SqliteSearchBurstTest,
+                         ::testing::Values(StoreOptions{}.search_queue_bytes, size_t{4096}));
+
+TEST_P(SqliteSearchBurstTest, ASearchAfterABurstFindsEveryAcknowledgedIssue) {
   StoreOptions options;
   options.max_records_per_transaction = 32;
+  options.search_queue_bytes = GetParam();
   auto store = OpenSqliteStore(path_, options, clock_, random_);
   ASSERT_TRUE(store) << store.error().message;
   std::mutex mu;

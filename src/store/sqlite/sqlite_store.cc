@@ -1759,8 +1759,8 @@ class SqliteStore final : public Store {
     }
     writer_conn_->ResetUsed();
     search_trimmed_ = values[1];
-    auto indexer =
-        sqlite::SearchIndexer::Open(path_, options_.busy_timeout, values[0], search_trimmed_);
+    auto indexer = sqlite::SearchIndexer::Open(path_, options_.busy_timeout, values[0],
+                                               search_trimmed_, options_.search_queue_bytes);
     if (!indexer) return Fail(indexer.error());
     search_ = std::move(*indexer);
     return {};
