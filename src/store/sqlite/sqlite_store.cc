@@ -2438,7 +2438,12 @@ class SqliteStore final : public Store {
   Result<IssuePage> List(Conn& c, const std::string& ws, const IssueQuery& q) {
     // The sort indexes are on the workspace's key (issues.ws_key, exact: keys are never
     // reused); by pattern, the pattern's member list (IssuesOfPattern) beats them.
-    std::string where =
+    // The count goes by workspace id: the (workspace, source, external id) index counts a
+    // workspace's issues, with or without a source filter, without reading their rows.
+    std::string where;  // the filters, after the workspace's condition
+    const std::string count_workspace =
+        q.pattern_id.empty() ? " WHERE i.workspace_id=?" : " WHERE +i.workspace_id=?";
+    const std::string list_workspace =
         q.pattern_id.empty()
             ? " WHERE i.ws_key=(SELECT key FROM workspace_keys WHERE workspace_id=?)"
             : " WHERE +i.workspace_id=?";
@@ -2477,7 +2482,7 @@ class SqliteStore final : public Store {
     // Count before the keyset condition: the total of the whole filtered list.
     long long total = 0;
     {
-      auto s = c.Prepare("SELECT COUNT(*)" + from + where);
+      auto s = c.Prepare("SELECT COUNT(*)" + from + count_workspace + where);
       if (!s) return Fail(s.error());
       (*s)->Bind(1, ws);
       for (size_t k = 0; k < binds.size(); ++k) binds[k](**s, static_cast<int>(k) + 2);
@@ -2492,8 +2497,8 @@ class SqliteStore final : public Store {
                              : "";
     // kIssueColumns are unqualified; qualified once for the join with the FTS table.
     static const std::string cols = sqlite::QualifyColumns(kIssueColumns, "i");
-    std::string sql = "SELECT " + cols + from + where + keyset + " ORDER BY i." + col + dir +
-                      ", i.rowid" + dir + " LIMIT ?";
+    std::string sql = "SELECT " + cols + from + list_workspace + where + keyset + " ORDER BY i." +
+                      col + dir + ", i.rowid" + dir + " LIMIT ?";
     auto s = c.Prepare(sql);
     if (!s) return Fail(s.error());
     Stmt& st = **s;
