@@ -166,6 +166,20 @@ class SqliteSchemaTest : public ::testing::Test {
         << (*c)->LastError();
   }
 
+  // A store made and its index built, then new issues `ids` with their search_changes rows,
+  // as the writer leaves them when the process dies before the indexer ran.
+  void NewIssuesNotYetIndexed(std::initializer_list<const char*> ids) {
+    {
+      auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+      ASSERT_TRUE(store);
+      Settle(**store);
+    }
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    for (const char* id : ids) InsertIssue(**c, id, "NULL", 1000);
+    ASSERT_TRUE((*c)->Exec("INSERT INTO search_changes(issue_rowid) SELECT rowid FROM issues"));
+  }
+
   long long Count(Conn& c, const std::string& sql) {
     auto s = c.Prepare(sql);
     EXPECT_TRUE(s);
@@ -614,18 +628,7 @@ TEST_F(SqliteSchemaTest, AfterACleanStopNothingIsRecounted) {
 // the indexer applies them later. Changes committed but not applied when the process died
 // are applied after the restart.
 TEST_F(SqliteSchemaTest, ChangesLeftUnappliedByACrashAreIndexedAfterTheRestart) {
-  {
-    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
-    ASSERT_TRUE(store);
-    Settle(**store);
-  }
-  {
-    // As the writer leaves them when the process dies before the indexer ran.
-    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
-    ASSERT_TRUE(c);
-    for (const char* id : {"iss_a", "iss_b", "iss_c"}) InsertIssue(**c, id, "NULL", 1000);
-    ASSERT_TRUE((*c)->Exec("INSERT INTO search_changes(issue_rowid) SELECT rowid FROM issues"));
-  }
+  NewIssuesNotYetIndexed({"iss_a", "iss_b", "iss_c"});
   auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
   ASSERT_TRUE(store) << store.error().message;
   EXPECT_EQ(Search(**store, "disk"), 3);
@@ -636,15 +639,7 @@ TEST_F(SqliteSchemaTest, ChangesLeftUnappliedByACrashAreIndexedAfterTheRestart) 
 // file, one made from a newer copy of the database (it applied changes this one never
 // made), and one older than the changes the writer has already deleted.
 TEST_F(SqliteSchemaTest, AnIndexThatDoesNotFitTheDatabaseIsRebuiltFromTheIssues) {
-  {
-    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
-    ASSERT_TRUE(store);
-    Settle(**store);
-    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
-    ASSERT_TRUE(c);
-    for (const char* id : {"iss_a", "iss_b"}) InsertIssue(**c, id, "NULL", 1000);
-    ASSERT_TRUE((*c)->Exec("INSERT INTO search_changes(issue_rowid) SELECT rowid FROM issues"));
-  }
+  NewIssuesNotYetIndexed({"iss_a", "iss_b"});
   auto reopen_after = [&](const std::function<void(Conn & index, Conn & db)>& damage) {
     {
       auto index = Conn::Open(SearchIndexer::PathFor(path_), std::chrono::milliseconds(1000));
