@@ -1,6 +1,12 @@
 #include "store/sqlite/search_index.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -88,18 +94,45 @@ Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& da
   if (*exists == 0) {
     if (auto s = (*index)->Exec(kCreateIndex); !s) return Fail(s.error());
   }
+  (*index)->ResetUsed();
+  // One process at a time keeps the index (another, e.g. `causeloop import` beside the
+  // server, only records its changes; the keeper recovers them): an flock on a file of its
+  // own, since closing any other descriptor of a database file drops SQLite's locks on it.
+  const std::string lock_path = PathFor(database) + ".lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) {
+    return Fail(ErrorCode::kUnavailable, "cannot open " + lock_path + ": " + std::strerror(errno));
+  }
   std::unique_ptr<SearchIndexer> out(  // NOLINT(cppcoreguidelines-owning-memory)
       new SearchIndexer(std::move(*index), std::move(*source), committed, queue_bytes));
-  auto built = ReadValue(*out->index_, "SELECT value FROM search_state WHERE name='built'", 0);
+  out->lock_fd_ = lock_fd;
+  if (auto s = out->TryToKeep(trimmed); !s) return Fail(s.error());
+  return out;
+}
+
+Status SearchIndexer::TryToKeep(long long trimmed) {
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) return {};
+  auto built = ReadValue(*index_, "SELECT value FROM search_state WHERE name='built'", 0);
   if (!built) return Fail(built.error());
-  auto applied = ReadValue(*out->index_, "SELECT value FROM search_state WHERE name='applied'", -1);
+  auto applied = ReadValue(*index_, "SELECT value FROM search_state WHERE name='applied'", -1);
   if (!applied) return Fail(applied.error());
+  auto last = LastChange(*source_);
+  if (!last) return Fail(last.error());
+  if (trimmed < 0) {
+    auto t = ReadValue(*source_, "SELECT value FROM store_flags WHERE name='search_trimmed'", 0);
+    if (!t) return Fail(t.error());
+    trimmed = *t;
+  }
+  index_->ResetUsed();
+  source_->ResetUsed();
   // Rebuilt when it was never finished, or does not fit this database: made from a newer
   // copy of it (applied past what it ever committed), or behind changes already trimmed.
-  out->rebuild_ = *built != 1 || *applied > committed || *applied < trimmed;
-  out->applied_ = out->rebuild_ ? -1 : *applied;
-  out->index_->ResetUsed();
-  return out;
+  rebuild_ = *built != 1 || *applied > *last || *applied < trimmed;
+  std::lock_guard lock(mu_);
+  keeper_ = true;
+  committed_ = std::max(committed_, *last);
+  applied_ = rebuild_ ? -1 : *applied;
+  return {};
 }
 
 SearchIndexer::SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> source,
@@ -109,7 +142,10 @@ SearchIndexer::SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> 
       committed_(committed),
       max_queued_bytes_(queue_bytes) {}
 
-SearchIndexer::~SearchIndexer() { Stop(); }
+SearchIndexer::~SearchIndexer() {
+  Stop();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
 
 Status SearchIndexer::Attach(Conn& reader, const std::string& database) {
   auto s = reader.Prepare("ATTACH DATABASE ?1 AS search");
@@ -144,7 +180,7 @@ void SearchIndexer::Committed(std::vector<Change> changes) {
     // Past the bound the changes are left to Recover, which reads them from the table.
     size_t bytes = 0;
     for (const Change& c : changes) bytes += Size(c);
-    if (queued_bytes_ + bytes <= max_queued_bytes_) {
+    if (keeper_ && queued_bytes_ + bytes <= max_queued_bytes_) {
       // Changes that join a gathering queue need no wake-up (one per commit was ~1,000 a
       // second under single-event load), until the queue is large enough.
       wake = queue_.empty() || queue_.size() + changes.size() >= kGatherChanges;
@@ -159,7 +195,7 @@ void SearchIndexer::Committed(std::vector<Change> changes) {
 void SearchIndexer::Settle(std::function<void()> then) {
   {
     std::lock_guard lock(mu_);
-    if (!stopped_ && applied_ < committed_) {
+    if (keeper_ && !stopped_ && applied_ < committed_) {
       waiters_.push_back(
           {committed_, std::chrono::steady_clock::now() + kSettleLimit, std::move(then)});
       then = nullptr;
@@ -198,7 +234,15 @@ void SearchIndexer::Loop(const std::stop_token& st) {
   while (!st.stop_requested()) {
     Status done;
     bool more = false;
-    if (rebuild_) {
+    if (!keeping()) {
+      // Another process keeps the index; take over when it stops.
+      done = TryToKeep(-1);
+      if (done && !keeping()) {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, st, std::chrono::seconds(1), [] { return false; });
+        continue;
+      }
+    } else if (rebuild_) {
       done = Rebuild();
       if (done) rebuild_ = false;
       more = done.has_value();
@@ -249,11 +293,23 @@ void SearchIndexer::Loop(const std::stop_token& st) {
     }
     ReleaseWaiters(false);
     if (more) continue;
-    std::unique_lock lock(mu_);
-    // Waiters are released at their deadline even while nothing new is applied.
-    const auto wait =
-        !done || waiters_.empty() ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(50);
-    cv_.wait_for(lock, st, wait, [this, &done] { return done && committed_ > applied_; });
+    bool woken = false;
+    {
+      std::unique_lock lock(mu_);
+      // Waiters are released at their deadline even while nothing new is applied.
+      const auto wait = !done || waiters_.empty() ? std::chrono::milliseconds(1000)
+                                                  : std::chrono::milliseconds(50);
+      woken = cv_.wait_for(lock, st, wait, [this, &done] { return done && committed_ > applied_; });
+    }
+    if (!woken && done) {
+      // Changes another process (an import beside the server) committed: found about once
+      // a second, applied by Recover.
+      if (auto last = LastChange(*source_); last) {
+        source_->ResetUsed();
+        std::lock_guard lock(mu_);
+        committed_ = std::max(committed_, *last);
+      }
+    }
   }
 }
 

@@ -19,6 +19,10 @@
 // (missing, unfinished, made from a newer copy of it, or behind changes the writer already
 // trimmed from search_changes) is rebuilt from the issues table.
 //
+// One process keeps the index at a time (an flock on `<database>.search.lock`); another
+// process on the same database (`causeloop import` beside the server) records its changes
+// in search_changes only, and the keeper finds them within about a second.
+//
 // Readers attach the index as schema `search` (Attach) and join search.issues_fts.
 
 #include <chrono>
@@ -78,7 +82,8 @@ class SearchIndexer {
   // kSettleLimit (an index being rebuilt may take longer): at once, or on the indexing thread.
   // Without it a change is searchable within about kGather.
   void Settle(std::function<void()> then);
-  // The last seq applied and committed to the index (-1 while it is being rebuilt).
+  // The last seq applied and committed to the index (-1 while it is being rebuilt, or kept
+  // by another process).
   [[nodiscard]] long long applied() const;
 
   static constexpr std::chrono::seconds kSettleLimit{2};
@@ -95,14 +100,23 @@ class SearchIndexer {
   Status Recover();
   Status WriteIndex(const std::vector<Change>& changes, long long last);
   void ReleaseWaiters(bool all);
+  // Takes the index over when no other process keeps it: loads its state (`trimmed`: the
+  // writer's, or -1 to read it from the database) and decides whether to rebuild.
+  Status TryToKeep(long long trimmed);
+  bool keeping() const {
+    std::lock_guard lock(mu_);
+    return keeper_;
+  }
 
   std::unique_ptr<Conn> index_;   // the index database, written by the thread only
   std::unique_ptr<Conn> source_;  // the main database, read by the thread only
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  long long committed_;       // guarded by mu_
-  long long applied_ = -1;    // guarded by mu_
-  bool stopped_ = false;      // guarded by mu_
+  long long committed_;     // guarded by mu_
+  long long applied_ = -1;  // guarded by mu_
+  bool stopped_ = false;    // guarded by mu_
+  bool keeper_ = false;     // guarded by mu_; this process keeps the index (its flock)
+  int lock_fd_ = -1;
   std::deque<Change> queue_;  // guarded by mu_; ascending seqs
   size_t queued_bytes_ = 0;   // guarded by mu_
   const size_t max_queued_bytes_;

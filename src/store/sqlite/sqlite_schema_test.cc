@@ -679,6 +679,51 @@ TEST_F(SqliteSchemaTest, AnIndexThatDoesNotFitTheDatabaseIsRebuiltFromTheIssues)
   ExpectIndexMatchesTable();
 }
 
+// Two processes on one database (here two stores in one process, each with its own flock
+// descriptor): the first keeps the index and finds the other's changes on its own; when it
+// closes, the other takes the index over. (Each writes its own workspace: a store caches
+// its workspaces' event sequences, so two writers of one workspace conflict.)
+TEST_F(SqliteSchemaTest, OneStoreKeepsTheIndexAndFindsAnotherStoresChanges) {
+  auto ingest = [&](Store& store, const std::string& ws, const std::string& key,
+                    const std::string& title) {
+    model::IssueRecord r;
+    r.source = "jira";
+    r.external_id = key;
+    r.title = title;
+    IngestJob job{
+        NewId("ing_job_", clock_.Now(), random_), ws, "completed", 1, 0, clock_.Now(), {}};
+    std::promise<std::string> done;
+    store.Ingest(ws, {r}, job, [&](const Result<std::vector<UpsertOutcome>>& out) {
+      done.set_value(out ? "" : out.error().message);
+    });
+    EXPECT_EQ(done.get_future().get(), "") << key;
+  };
+  // Searches of ws_1 until `want` are found (the keeper looks for other stores' changes
+  // about once a second).
+  auto eventually = [&](Store& store, const std::string& text, long long want) {
+    long long got = -1;
+    for (int i = 0; i < 100 && (got = Search(store, text)) != want; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return got;
+  };
+  auto keeper = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(keeper) << keeper.error().message;
+  auto other = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(other) << other.error().message;
+  ingest(**other, "ws_1", "K-1", "diskfull on db-1");
+  ingest(**other, "ws_1", "K-2", "diskfull on db-2");
+  ingest(**keeper, "ws_2", "K-3", "diskfull on db-3");
+  ingest(**other, "ws_1", "K-1", "cpuhot on db-1");  // the text the keeper indexed goes out
+  EXPECT_EQ(eventually(**keeper, "cpuhot", 1), 1);
+  EXPECT_EQ(eventually(**keeper, "diskfull", 1), 1);
+  keeper->reset();
+  ingest(**other, "ws_1", "K-4", "diskfull on db-4");
+  EXPECT_EQ(eventually(**other, "diskfull", 2), 2) << "the other store took the index over";
+  other->reset();
+  ExpectIndexMatchesTable();
+}
+
 TEST_F(SqliteSchemaTest, MigratingFromV12BuildsTheSearchIndexFromTheIssues) {
   CreateAtVersion(12);
   {
