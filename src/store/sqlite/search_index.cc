@@ -15,9 +15,6 @@
 namespace causeloop::store::sqlite {
 namespace {
 
-// FTS5 keeps its own copy of the text (the default content table): an issue's old entries
-// are taken out from what was indexed, not from the issues table, which holds the new text.
-// detail=none, columnsize=0: matches by document only, as the issue lists need.
 // Contentless (content=''): the index holds no copy of the text; detail=none,
 // columnsize=0: matches by document only, as the issue lists need.
 constexpr const char* kCreateIndex =
@@ -42,18 +39,11 @@ Result<long long> ReadValue(Conn& c, const char* sql, long long missing) {
   return v;
 }
 
-Status Step(Stmt& s, sqlite3* db, const char* what) {
-  int rc = s.Step();
-  s.Reset();
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Fail(SqliteError(db, rc, what));
-  return {};
-}
-
 Status SetState(Conn& c, const char* name, long long value) {
   auto s = c.Prepare("INSERT OR REPLACE INTO search_state(name, value) VALUES(?1, ?2)");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, name).Bind(2, value);
-  return Step(**s, c.raw(), "write search_state");
+  return StepDone(c, **s, "write search_state");
 }
 
 // What a queued change holds, roughly.
@@ -72,8 +62,7 @@ Result<long long> LastChange(Conn& source) {
 
 Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& database,
                                                            std::chrono::milliseconds busy_timeout,
-                                                           long long committed, long long trimmed,
-                                                           size_t queue_bytes) {
+                                                           long long trimmed, size_t queue_bytes) {
   auto index = Conn::Open(PathFor(database), busy_timeout);
   if (!index) return Fail(index.error());
   auto source = Conn::Open(database, busy_timeout);
@@ -104,7 +93,7 @@ Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& da
     return Fail(ErrorCode::kUnavailable, "cannot open " + lock_path + ": " + std::strerror(errno));
   }
   std::unique_ptr<SearchIndexer> out(  // NOLINT(cppcoreguidelines-owning-memory)
-      new SearchIndexer(std::move(*index), std::move(*source), committed, queue_bytes));
+      new SearchIndexer(std::move(*index), std::move(*source), queue_bytes));
   out->lock_fd_ = lock_fd;
   if (auto s = out->TryToKeep(trimmed); !s) return Fail(s.error());
   return out;
@@ -136,11 +125,8 @@ Status SearchIndexer::TryToKeep(long long trimmed) {
 }
 
 SearchIndexer::SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> source,
-                             long long committed, size_t queue_bytes)
-    : index_(std::move(index)),
-      source_(std::move(source)),
-      committed_(committed),
-      max_queued_bytes_(queue_bytes) {}
+                             size_t queue_bytes)
+    : index_(std::move(index)), source_(std::move(source)), max_queued_bytes_(queue_bytes) {}
 
 SearchIndexer::~SearchIndexer() {
   Stop();
@@ -151,7 +137,7 @@ Status SearchIndexer::Attach(Conn& reader, const std::string& database) {
   auto s = reader.Prepare("ATTACH DATABASE ?1 AS search");
   if (!s) return Fail(s.error());
   (*s)->Bind(1, PathFor(database));
-  return Step(**s, reader.raw(), "attach the search index");
+  return StepDone(reader, **s, "attach the search index");
 }
 
 void SearchIndexer::Start() {
@@ -418,10 +404,12 @@ Status SearchIndexer::WriteIndex(const std::vector<Change>& changes, long long l
     if (old && *old == *n.now) continue;
     if (old) {
       (*del)->Bind(1, rowid).BindRef(2, old->title).BindRef(3, old->body);
-      if (auto s = Step(**del, c.raw(), "unindex issue"); !s) return s;
+      if (auto s = StepDone(c, **del, "unindex issue"); !s) return s;
+      (*del)->Reset();
     }
     (*ins)->Bind(1, rowid).BindRef(2, n.now->title).BindRef(3, n.now->body);
-    if (auto s = Step(**ins, c.raw(), "index issue"); !s) return s;
+    if (auto s = StepDone(c, **ins, "index issue"); !s) return s;
+    (*ins)->Reset();
   }
   if (last >= 0) {
     if (auto s = SetState(c, "applied", last); !s) return s;

@@ -56,14 +56,12 @@ class SearchIndexer {
     Text now;
   };
 
-  // The index of the database at `database` (migrated, with search_changes). `committed`:
-  // the last seq of search_changes committed so far; `trimmed`: the seq through which the
-  // writer has deleted applied changes; `queue_bytes`: text of committed changes held in
-  // memory, past which they are left to Recover.
+  // The index of the database at `database` (migrated, with search_changes). `trimmed`:
+  // the seq through which the writer has deleted applied changes; `queue_bytes`: text of committed
+  // changes held in memory, past which they are left to Recover.
   static Result<std::unique_ptr<SearchIndexer>> Open(const std::string& database,
                                                      std::chrono::milliseconds busy_timeout,
-                                                     long long committed, long long trimmed,
-                                                     size_t queue_bytes);
+                                                     long long trimmed, size_t queue_bytes);
   ~SearchIndexer();
   SearchIndexer(const SearchIndexer&) = delete;
   SearchIndexer& operator=(const SearchIndexer&) = delete;
@@ -93,8 +91,7 @@ class SearchIndexer {
   static constexpr std::chrono::milliseconds kGather{200};
 
  private:
-  SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> source, long long committed,
-                size_t queue_bytes);
+  SearchIndexer(std::unique_ptr<Conn> index, std::unique_ptr<Conn> source, size_t queue_bytes);
   void Loop(const std::stop_token& st);
   Status Rebuild();
   Status Recover();
@@ -112,10 +109,10 @@ class SearchIndexer {
   std::unique_ptr<Conn> source_;  // the main database, read by the thread only
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  long long committed_;     // guarded by mu_
-  long long applied_ = -1;  // guarded by mu_
-  bool stopped_ = false;    // guarded by mu_
-  bool keeper_ = false;     // guarded by mu_; this process keeps the index (its flock)
+  long long committed_ = 0;  // guarded by mu_; read from the database by TryToKeep
+  long long applied_ = -1;   // guarded by mu_
+  bool stopped_ = false;     // guarded by mu_
+  bool keeper_ = false;      // guarded by mu_; this process keeps the index (its flock)
   int lock_fd_ = -1;
   std::deque<Change> queue_;  // guarded by mu_; ascending seqs
   size_t queued_bytes_ = 0;   // guarded by mu_

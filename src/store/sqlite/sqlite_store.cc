@@ -1744,23 +1744,17 @@ class SqliteStore final : public Store {
 
   // Opens the search index (and its thread, started by Init) for the committed changes.
   Status OpenSearchIndex() {
-    long long values[2] = {0, 0};
-    const char* sql[2] = {"SELECT seq FROM sqlite_sequence WHERE name='search_changes'",
-                          "SELECT value FROM store_flags WHERE name='search_trimmed'"};
-    for (int i = 0; i < 2; ++i) {
-      auto s = writer_conn_->Prepare(sql[i]);
-      if (!s) return Fail(s.error());
-      int rc = (*s)->Step();
-      if (rc == SQLITE_ROW) {
-        values[i] = (*s)->Int(0);
-      } else if (rc != SQLITE_DONE) {
-        return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, sql[i]));
-      }
+    auto s = writer_conn_->Prepare("SELECT value FROM store_flags WHERE name='search_trimmed'");
+    if (!s) return Fail(s.error());
+    int rc = (*s)->Step();
+    if (rc == SQLITE_ROW) {
+      search_trimmed_ = (*s)->Int(0);
+    } else if (rc != SQLITE_DONE) {
+      return Fail(sqlite::SqliteError(writer_conn_->raw(), rc, "read search_trimmed"));
     }
     writer_conn_->ResetUsed();
-    search_trimmed_ = values[1];
-    auto indexer = sqlite::SearchIndexer::Open(path_, options_.busy_timeout, values[0],
-                                               search_trimmed_, options_.search_queue_bytes);
+    auto indexer = sqlite::SearchIndexer::Open(path_, options_.busy_timeout, search_trimmed_,
+                                               options_.search_queue_bytes);
     if (!indexer) return Fail(indexer.error());
     search_ = std::move(*indexer);
     return {};
