@@ -21,6 +21,7 @@
 #include "cluster/service/pattern_service.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "http/api/api.h"
 #include "http/api/idempotency.h"
 #include "http/server.h"
@@ -256,6 +257,7 @@ int Serve(const Config& config) {
 
   // last_used_at is written in the background, once a second, never on the request path.
   std::jthread toucher([&tokens](const std::stop_token& st) {
+    NameThisThread("cl-token-touch");
     std::mutex m;
     std::condition_variable_any cv;
     std::unique_lock lock(m);

@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <cstdio>
 #include <ctime>
+#include <string>
+#include <thread>
 
 #include "core/ids.h"
 #include "core/json_writer.h"
+#include "core/thread_name.h"
 #include "core/time.h"
 
 namespace causeloop {
@@ -110,4 +114,20 @@ TEST(IdsTest, AreSortableAndWellFormed) {
 }
 
 }  // namespace
+// The name shows in `top -H`; Linux keeps 15 bytes, so a longer one is cut, not refused.
+TEST(ThreadNameTest, NamesTheCallingThreadAndCutsLongNames) {
+  auto name_of = [](std::string_view name) {
+    std::string got;
+    std::thread t([&] {
+      NameThisThread(name);
+      char buffer[32] = {};
+      if (pthread_getname_np(pthread_self(), buffer, sizeof buffer) == 0) got = buffer;
+    });
+    t.join();
+    return got;
+  };
+  EXPECT_EQ(name_of("cl-writer"), "cl-writer");
+  EXPECT_EQ(name_of("cl-a-name-longer-than-fifteen"), "cl-a-name-longe");
+}
+
 }  // namespace causeloop

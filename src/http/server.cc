@@ -27,6 +27,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/thread_name.h"
 #include "http/idempotency.h"
 #include "http/rate_limiter.h"
 
@@ -1066,6 +1067,7 @@ void Server::Start() {
   asio::dispatch(impl_->acceptor.get_executor(), [impl = impl_.get()] { impl->Accept(); });
   for (size_t i = 0; i < impl_->Contexts(); ++i) {
     impl_->threads.emplace_back([impl = impl_.get(), i] {
+      NameThisThread("cl-io-" + std::to_string(i));
       for (;;) {
         try {
           impl->Context(i).run();

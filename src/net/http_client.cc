@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "net/ssrf.h"
 
 namespace causeloop::net {
@@ -202,6 +203,7 @@ class CurlHttpClient final : public HttpClient {
   };
 
   void Run(const std::stop_token& stop) {
+    NameThisThread("cl-http-client");
     while (!stop.stop_requested()) {
       std::vector<Pending> batch;
       {

@@ -4,6 +4,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/thread_name.h"
+
 namespace causeloop::stream {
 
 Status HubOptions::Validate() const {
@@ -141,6 +143,7 @@ void EventHub::OnCommitted(const std::vector<model::Event>& events) {
 }
 
 void EventHub::Run(const std::stop_token& stop) {
+  NameThisThread("cl-event-hub");
   std::vector<model::Event> batch;
   auto last_fanout = std::chrono::steady_clock::time_point::min();
   for (;;) {

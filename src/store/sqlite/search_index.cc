@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace causeloop::store::sqlite {
 namespace {
@@ -217,6 +218,7 @@ void SearchIndexer::ReleaseWaiters(bool all) {
 }
 
 void SearchIndexer::Loop(const std::stop_token& st) {
+  NameThisThread("cl-search-index");
   while (!st.stop_requested()) {
     Status done;
     bool more = false;

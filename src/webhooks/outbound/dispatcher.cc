@@ -8,6 +8,7 @@
 #include "auth/secretbox.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "webhooks/outbound/retry.h"
 #include "webhooks/outbound/signing.h"
 
@@ -461,6 +462,7 @@ DispatcherStats Dispatcher::Stats() const {
 }
 
 void Dispatcher::Loop(const std::stop_token& stop) {
+  NameThisThread("cl-webhooks");
   while (!stop.stop_requested()) {
     {
       std::lock_guard lock(mu_);
