@@ -438,6 +438,9 @@ struct StoreOptions {
   // Text of committed changes handed to the search indexer in memory (SQLite); changes
   // past it are read back from the database.
   size_t search_queue_bytes = size_t{64} << 20;
+  // Stale entries of the last-seen order (SQLite, sqlite::SeenLog) that start a round of
+  // deleting them; lists skip at most about twice this many.
+  size_t seen_round_keys = 65536;
 };
 
 }  // namespace causeloop::store

@@ -421,7 +421,22 @@ CREATE TABLE search_changes (
 );
 )sql";
 
-constexpr std::array<Migration, 13> kMigrations = {{{1, kV1},
+// v14: issues in last_seen_at order come from issue_seen, an append-mostly log with stale
+// entries deleted in batches (sqlite::SeenLog, seen_log.h), instead of an index whose entry
+// moved, from a random leaf page, on every re-sent record.
+constexpr const char* kV14 = R"sql(
+CREATE TABLE issue_seen (
+  ws_key INTEGER NOT NULL,
+  seen_at INTEGER NOT NULL,
+  issue_rowid INTEGER NOT NULL,
+  PRIMARY KEY (ws_key, seen_at, issue_rowid)
+) WITHOUT ROWID;
+INSERT INTO issue_seen(ws_key, seen_at, issue_rowid)
+  SELECT ws_key, last_seen_at, rowid FROM issues ORDER BY ws_key, last_seen_at, rowid;
+DROP INDEX issues_last_seen;
+)sql";
+
+constexpr std::array<Migration, 14> kMigrations = {{{1, kV1},
                                                     {2, kV2},
                                                     {3, kV3},
                                                     {4, kV4},
@@ -433,7 +448,8 @@ constexpr std::array<Migration, 13> kMigrations = {{{1, kV1},
                                                     {10, kV10},
                                                     {11, kV11},
                                                     {12, kV12},
-                                                    {13, kV13}}};
+                                                    {13, kV13},
+                                                    {14, kV14}}};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_db.h"
 
 #include "store/sqlite/wal_vfs.h"
+#include "store/sqlite/writeback_vfs.h"
 
 namespace causeloop::store::sqlite {
 
@@ -41,13 +42,15 @@ std::string IssuesOfPattern(std::string_view key, std::string_view alias) {
 }
 
 Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
-                                         std::chrono::milliseconds busy_timeout,
-                                         bool batch_wal_writes) {
+                                         std::chrono::milliseconds busy_timeout, ConnVfs vfs) {
   sqlite3* db = nullptr;
   // WalBatchingVfs needs every commit to sync the WAL: synchronous=FULL, set below.
-  const char* vfs = batch_wal_writes ? WalBatchingVfs() : nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
+  const char* vfs_name = vfs == ConnVfs::kWalBatching      ? WalBatchingVfs()
+                         : vfs == ConnVfs::kEarlyWriteback ? EarlyWritebackVfs()
+                                                           : nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs_name);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);

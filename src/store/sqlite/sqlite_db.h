@@ -93,13 +93,19 @@ class Stmt {
   sqlite3_stmt* s_;
 };
 
+// The file layer a connection goes through (see wal_vfs.h and writeback_vfs.h).
+enum class ConnVfs {
+  kDefault,
+  kWalBatching,     // appends to the WAL in one write per commit: the store's writer
+  kEarlyWriteback,  // starts database writeback while pages are copied: the checkpointer
+};
+
 class Conn {
  public:
   // Opens (creating when allowed) the database file and applies the connection pragmas.
-  // `batch_wal_writes`: append to the WAL through WalBatchingVfs (one write per commit).
   static Result<std::unique_ptr<Conn>> Open(const std::string& path,
                                             std::chrono::milliseconds busy_timeout,
-                                            bool batch_wal_writes = false);
+                                            ConnVfs vfs = ConnVfs::kDefault);
   ~Conn();
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;

@@ -15,6 +15,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
 #include "store/sqlite/search_index.h"
+#include "store/sqlite/seen_log.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -738,6 +739,173 @@ TEST_F(SqliteSchemaTest, MigratingFromV12BuildsTheSearchIndexFromTheIssues) {
   auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
   ASSERT_TRUE(c);
   EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE 'issues_fts%'"), 0);
+}
+
+// --- The last-seen order (seen_log.h) ------------------------------------------------------
+
+// Ingests one record per key into ws_1 and waits for the answer.
+void IngestKeys(Store& store, FakeClock& clock, Random& random,
+                const std::vector<std::string>& keys) {
+  std::vector<model::IssueRecord> records;
+  for (const auto& k : keys) {
+    model::IssueRecord r;
+    r.source = "jira";
+    r.external_id = k;
+    r.title = "disk full on " + k;
+    records.push_back(std::move(r));
+  }
+  auto n = static_cast<long long>(records.size());
+  IngestJob job{NewId("ing_job_", clock.Now(), random), "ws_1", "completed", n, 0, clock.Now(), {}};
+  std::promise<bool> done;
+  store.Ingest("ws_1", std::move(records), job, [&](const Result<std::vector<UpsertOutcome>>& out) {
+    done.set_value(out.has_value());
+  });
+  EXPECT_TRUE(done.get_future().get());
+}
+
+// Every issue of ws_1 by last_seen_at, paged two at a time.
+std::vector<std::string> ByLastSeen(Store& store, bool descending) {
+  std::vector<std::string> out;
+  IssueQuery q;
+  q.sort = IssueSort::kLastSeenAt;
+  q.descending = descending;
+  q.limit = 2;
+  for (int page = 0; page < 50; ++page) {
+    auto p = store.ListIssues("ws_1", q);
+    EXPECT_TRUE(p) << p.error().message;
+    if (!p) break;
+    for (const auto& i : p->items) out.push_back(i.external_id);
+    if (!p->has_more) break;
+    q.after_value = std::to_string(ToUnixMillis(p->items.back().last_seen_at));
+    q.after_id = p->items.back().id;
+  }
+  return out;
+}
+
+// Entries a process left stale when it died (or that this one has not deleted yet) are in
+// issue_seen beside the live ones: lists skip them, and the next store to open deletes them.
+TEST_F(SqliteSchemaTest, TheLastSeenOrderSkipsStaleEntriesAndTheNextOpenDeletesThem) {
+  using V = std::vector<std::string>;
+  {
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store) << store.error().message;
+    for (const char* k : {"A", "B", "C", "D"}) {
+      IngestKeys(**store, clock_, random_, {k});
+      clock_.Advance(Millis(1000));
+    }
+    IngestKeys(**store, clock_, random_, {"B"});  // B is now the latest seen
+    clock_.Advance(Millis(1000));
+    IngestKeys(**store, clock_, random_, {"A", "E"});  // A and E tie, stored A then E
+    // Stale entries at A's and C's earlier times and between them, as a dead process's
+    // writes would have left them (their issues have moved on, or never had that time).
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    ASSERT_TRUE((*c)->Exec(
+        "INSERT OR IGNORE INTO issue_seen SELECT ws_key, first_seen_at, rowid FROM issues "
+        "WHERE external_id='A'"));
+    ASSERT_TRUE((*c)->Exec(
+        "INSERT OR IGNORE INTO issue_seen SELECT ws_key, last_seen_at - 500, rowid FROM issues "
+        "WHERE external_id IN ('C', 'E')"));
+    EXPECT_EQ(ByLastSeen(**store, true), (V{"E", "A", "B", "D", "C"}));
+    EXPECT_EQ(ByLastSeen(**store, false), (V{"C", "D", "B", "A", "E"}));
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM issue_seen"), 5);
+  EXPECT_EQ(Count(**c,
+                  "SELECT COUNT(*) FROM issue_seen l JOIN issues i ON i.rowid = l.issue_rowid "
+                  "AND i.last_seen_at = l.seen_at AND i.ws_key = l.ws_key"),
+            5);
+  EXPECT_EQ(ByLastSeen(**store, true), (V{"E", "A", "B", "D", "C"}));
+}
+
+// Re-sent issues leave their earlier entries stale; this store deletes them itself (here
+// when its writer goes idle), without a restart.
+TEST_F(SqliteSchemaTest, ReSentIssuesLeaveNoStaleLastSeenEntriesBehind) {
+  StoreOptions options;
+  options.seen_round_keys = 16;
+  auto store = OpenSqliteStore(path_, options, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 30; ++i) keys.push_back("K-" + std::to_string(i));
+  for (int round = 0; round < 5; ++round) {
+    clock_.Advance(Millis(1000));
+    IngestKeys(**store, clock_, random_, keys);
+  }
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  long long entries = 0;
+  for (int wait = 0; wait < 500; ++wait) {
+    entries = Count(**c, "SELECT COUNT(*) FROM issue_seen");
+    if (entries == 30) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(entries, 30) << "stale entries left";
+  EXPECT_EQ(ByLastSeen(**store, true).size(), 30u);
+}
+
+TEST_F(SqliteSchemaTest, MigratingFromV13MovesTheLastSeenOrderIntoALog) {
+  CreateAtVersion(13);
+  {
+    auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+    ASSERT_TRUE(c);
+    InsertIssue(**c, "iss_a", "NULL", 3000);
+    InsertIssue(**c, "iss_b", "NULL", 1000);
+    InsertIssue(**c, "iss_c", "NULL", 2000);
+  }
+  auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(ByLastSeen(**store, true), (std::vector<std::string>{"iss_a", "iss_c", "iss_b"}));
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM sqlite_schema WHERE name='issues_last_seen'"), 0);
+  EXPECT_EQ(Count(**c, "SELECT COUNT(*) FROM issue_seen"), 3);
+}
+
+// A round deletes a bounded number of stale entries per transaction, and a transaction that
+// rolls back takes its deletions back without losing track of them.
+TEST_F(SqliteSchemaTest, SeenLogRoundsDeleteInBatchesAndSurviveARollback) {
+  CreateAtVersion(Migrations().back().version);
+  auto c = Conn::Open(path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(c);
+  SeenLog log(/*round_keys=*/100);
+  ASSERT_TRUE((*c)->Exec("BEGIN"));
+  for (long long k = 0; k < 600; ++k) {
+    ASSERT_TRUE(log.Add(**c, {1, 1000 + k, k}));
+    log.Stale({1, 1000 + k, k});
+  }
+  ASSERT_TRUE(log.Compact(**c, false));  // nothing committed stale yet: no round
+  ASSERT_TRUE((*c)->Exec("COMMIT"));
+  log.Committed();
+  EXPECT_EQ(log.waiting(), 600u);
+  auto entries = [&] { return Count(**c, "SELECT COUNT(*) FROM issue_seen"); };
+  EXPECT_EQ(entries(), 600);
+
+  ASSERT_TRUE((*c)->Exec("BEGIN"));
+  ASSERT_TRUE(log.Compact(**c, false));
+  EXPECT_EQ(entries(), 600 - 256);
+  ASSERT_TRUE((*c)->Exec("ROLLBACK"));
+  log.RolledBack();
+  EXPECT_EQ(entries(), 600);
+  EXPECT_EQ(log.waiting(), 600u);
+
+  ASSERT_TRUE((*c)->Exec("BEGIN"));
+  ASSERT_TRUE(log.Compact(**c, false));
+  ASSERT_TRUE((*c)->Exec("COMMIT"));
+  log.Committed();
+  EXPECT_EQ(entries(), 600 - 256);
+  EXPECT_EQ(log.waiting(), 600u - 256);
+  // The oldest keys go first (key order).
+  EXPECT_EQ(Count(**c, "SELECT MIN(seen_at) FROM issue_seen"), 1000 + 256);
+
+  ASSERT_TRUE((*c)->Exec("BEGIN"));
+  ASSERT_TRUE(log.Compact(**c, true));
+  ASSERT_TRUE((*c)->Exec("COMMIT"));
+  log.Committed();
+  EXPECT_EQ(entries(), 0);
+  EXPECT_EQ(log.waiting(), 0u);
 }
 
 // Many requests in flight at once, in small transactions, while the indexer applies

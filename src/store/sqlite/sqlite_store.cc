@@ -25,12 +25,14 @@
 #include "core/ids.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "core/time.h"
 #include "store/sqlite/connectors.h"
 #include "store/sqlite/keyset.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/patterns.h"
 #include "store/sqlite/search_index.h"
+#include "store/sqlite/seen_log.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/wal_vfs.h"
 #include "store/sqlite/webhooks.h"
@@ -206,7 +208,9 @@ std::string IssueEventData(const Issue& i, bool deduplicated) {
 bool MergeRecord(Issue& i, const IssueRecord& r, SystemTime now) {
   model::IssueStatus before = i.status;
   i.occurrences += 1;
-  i.last_seen_at = now;
+  // Never back: a clock stepped back does not make an issue look older, and an entry of the
+  // last-seen order, once replaced, never becomes the issue's again (seen_log.h).
+  i.last_seen_at = std::max(i.last_seen_at, now);
   i.updated_at = now;
   if (!r.title.empty()) {
     i.title = r.title;
@@ -339,15 +343,25 @@ std::string FtsQuery(const std::string& q) {
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, StoreOptions options, const Clock& clock, Random& random)
-      : path_(std::move(path)), options_(options), clock_(clock), random_(random) {}
+      : path_(std::move(path)),
+        options_(options),
+        clock_(clock),
+        random_(random),
+        seen_log_(options.seen_round_keys) {}
 
   ~SqliteStore() override { Close(); }
 
   Status Init() {
-    auto conn = Conn::Open(path_, options_.busy_timeout, /*batch_wal_writes=*/true);
+    auto conn = Conn::Open(path_, options_.busy_timeout, sqlite::ConnVfs::kWalBatching);
     if (!conn) return Fail(conn.error());
     writer_conn_ = std::move(*conn);
     if (auto s = Migrate(); !s) return s;
+    // Stale last-seen entries a process left when it died (seen_log.h).
+    if (auto repaired = sqlite::SeenLog::Repair(*writer_conn_); !repaired) {
+      return Fail(repaired.error());
+    } else if (*repaired) {
+      log::Info("repaired the last-seen order of issues", {});
+    }
     if (auto s = CountNewMembers(); !s) return s;
     if (auto s = OpenSearchIndex(); !s) return s;
     RecountPatterns();
@@ -360,7 +374,9 @@ class SqliteStore final : public Store {
     // Checkpoints run on their own connection and thread, so copying WAL pages back into
     // the database (and its fsync) never stalls the writer. Registering the WAL hook also
     // turns SQLite's automatic (in-writer) checkpoint off.
-    auto cc = Conn::Open(path_, options_.busy_timeout);
+    // Its database writes start going to disk as they are made (writeback_vfs.h), so the
+    // fsync at the end of a pass does not hold up the WAL fsyncs that answer requests.
+    auto cc = Conn::Open(path_, options_.busy_timeout, sqlite::ConnVfs::kEarlyWriteback);
     if (!cc) return Fail(cc.error());
     checkpoint_conn_ = std::move(*cc);
     sqlite3_wal_hook(writer_conn_->raw(), &SqliteStore::OnWalCommit, this);
@@ -1397,6 +1413,7 @@ class SqliteStore final : public Store {
   }
 
   void CheckpointLoop(const std::stop_token& st) {
+    NameThisThread("cl-checkpoint");
     std::mutex m;
     std::unique_lock lock(m);
     while (!st.stop_requested()) {
@@ -1424,6 +1441,7 @@ class SqliteStore final : public Store {
 
   // Runs write callbacks in commit order. Exits once stopped and drained.
   void CompletionLoop(const std::stop_token& st) {
+    NameThisThread("cl-commit-sync");
     std::deque<Completion> work;
     for (;;) {
       {
@@ -1477,6 +1495,7 @@ class SqliteStore final : public Store {
   }
 
   void WriterLoop(const std::stop_token& st) {
+    NameThisThread("cl-writer");
     std::vector<Task> batch;
     for (;;) {
       {
@@ -1571,6 +1590,11 @@ class SqliteStore final : public Store {
     // The issues whose text changed, for the search indexer (search_index.h).
     if (Status listed = ListSearchChanges(c, forced); !listed) return fail(listed.error());
     if (Status moved = MoveMembers(c, forced); !moved) return fail(moved.error());
+    // All stale last-seen entries go when the writer is idle or stopping; under load a few
+    // each transaction (seen_log.h).
+    if (Status compacted = seen_log_.Compact(c, forced && tasks.empty()); !compacted) {
+      return fail(compacted.error());
+    }
     Status flushed = pending_patterns_.Flush(
         c, clock_.Now(), mode,
         [this, &c](const std::string& ws, const char* type, const std::string& data) {
@@ -1588,6 +1612,7 @@ class SqliteStore final : public Store {
     c.ResetUsed();
     engine_workspaces_.clear();
     pending_patterns_.Committed();
+    seen_log_.Committed();
     if (txn_listed_) {
       new_members_ = 0;
       new_rows_ = 0;
@@ -1697,7 +1722,7 @@ class SqliteStore final : public Store {
 
   // Something committed waits for a transaction of the writer's own (writer thread).
   [[nodiscard]] bool WritesWait() const {
-    return pending_patterns_.has_deferred() || MembersWait();
+    return pending_patterns_.has_deferred() || MembersWait() || seen_log_.waiting() > 0;
   }
 
   // Lists the transaction's changes of issue text in search_changes, each with its seq and
@@ -1770,6 +1795,7 @@ class SqliteStore final : public Store {
     committed_events_.clear();
     pending_patterns_.RolledBack();
     txn_search_.clear();
+    seen_log_.RolledBack();
     txn_new_members_ = 0;
     txn_new_rows_ = 0;
     txn_unlisted_.clear();
@@ -1988,6 +2014,9 @@ class SqliteStore final : public Store {
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "insert issue"));
     long long rowid = sqlite3_last_insert_rowid(c.raw());
+    if (auto added = seen_log_.Add(c, {*key, ToUnixMillis(issue.last_seen_at), rowid}); !added) {
+      return added;
+    }
     txn_search_.push_back({0, rowid, std::nullopt, {issue.title, issue.body}});
     // Listed under its pattern by being above members_listed_through (MoveMembers).
     ++txn_new_rows_;
@@ -2065,6 +2094,14 @@ class SqliteStore final : public Store {
     (*s)->Bind(31, rowid);
     if (int rc = (*s)->Step(); rc != SQLITE_DONE)
       return Fail(sqlite::SqliteError(c.raw(), rc, "update issue"));
+    if (before.last_seen_at != issue.last_seen_at) {
+      auto key = WorkspaceKey(c, issue.workspace_id);
+      if (!key) return Fail(key.error());
+      if (auto added = seen_log_.Add(c, {*key, ToUnixMillis(issue.last_seen_at), rowid}); !added) {
+        return added;
+      }
+      seen_log_.Stale({*key, ToUnixMillis(before.last_seen_at), rowid});
+    }
     if (before.title != issue.title || before.body != issue.body) {
       txn_search_.push_back({0,
                              rowid,
@@ -2466,33 +2503,47 @@ class SqliteStore final : public Store {
     if (!q.connector_id.empty()) add_text(" AND i.connector_id=?", q.connector_id);
     if (q.created_after) add_int(" AND i.created_at>?", ToUnixMillis(*q.created_after));
     if (q.created_before) add_int(" AND i.created_at<?", ToUnixMillis(*q.created_before));
-    std::string from = " FROM issues i";
+    std::string joins;
     if (!q.q.empty()) {
       std::string fts = FtsQuery(q.q);
       if (fts.empty()) return IssuePage{};
-      from += " JOIN search.issues_fts f ON f.rowid = i.rowid";
+      joins = " JOIN search.issues_fts f ON f.rowid = i.rowid";
       add_text(" AND f.issues_fts MATCH ?", fts);
     }
     // Count before the keyset condition: the total of the whole filtered list.
     long long total = 0;
     {
-      auto s = c.Prepare("SELECT COUNT(*)" + from + count_workspace + where);
+      auto s = c.Prepare("SELECT COUNT(*) FROM issues i" + joins + count_workspace + where);
       if (!s) return Fail(s.error());
       (*s)->Bind(1, ws);
       for (size_t k = 0; k < binds.size(); ++k) binds[k](**s, static_cast<int>(k) + 2);
       if ((*s)->Step() == SQLITE_ROW) total = (*s)->Int(0);
     }
-    const char* col = SortColumn(q.sort);
     const char* dir = q.descending ? " DESC" : " ASC";
     // Ties go by rowid, the indexes' own tie-break; the cursor's id gives the last row's.
+    // By last_seen_at the order is issue_seen's (seen_log.h): its live entries, those whose
+    // time is still the issue's.
+    const bool by_seen = q.sort == IssueSort::kLastSeenAt && q.pattern_id.empty();
+    const std::string order_alias = by_seen ? "l" : "i";
+    const char* col = by_seen ? "seen_at" : SortColumn(q.sort);
+    const char* tie = by_seen ? "issue_rowid" : "rowid";
+    const std::string from =
+        (by_seen ? " FROM issue_seen l JOIN issues i ON i.rowid = l.issue_rowid"
+                 : " FROM issues i") +
+        joins;
+    const std::string& workspace =
+        by_seen ? " WHERE l.ws_key=(SELECT key FROM workspace_keys WHERE workspace_id=?)"
+                  " AND i.last_seen_at = l.seen_at"
+                : list_workspace;
     std::string keyset = q.after_value
-                             ? sqlite::KeysetCondition("i", col, q.descending, "rowid",
+                             ? sqlite::KeysetCondition(order_alias, col, q.descending, tie,
                                                        "(SELECT rowid FROM issues WHERE id=?)")
                              : "";
     // kIssueColumns are unqualified; qualified once for the join with the FTS table.
     static const std::string cols = sqlite::QualifyColumns(kIssueColumns, "i");
-    std::string sql = "SELECT " + cols + from + list_workspace + where + keyset + " ORDER BY i." +
-                      col + dir + ", i.rowid" + dir + " LIMIT ?";
+    std::string sql = "SELECT " + cols + from + workspace + where + keyset + " ORDER BY " +
+                      order_alias + "." + col + dir + ", " + order_alias + "." + tie + dir +
+                      " LIMIT ?";
     auto s = c.Prepare(sql);
     if (!s) return Fail(s.error());
     Stmt& st = **s;
@@ -2549,6 +2600,7 @@ class SqliteStore final : public Store {
   // transaction's changes of issue text, and through which seq search_changes is trimmed
   // (committed, and as the open transaction leaves it).
   std::unique_ptr<sqlite::SearchIndexer> search_;
+  sqlite::SeenLog seen_log_;  // the last-seen order's stale entries (writer thread)
   std::vector<sqlite::SearchIndexer::Change> txn_search_;
   long long search_trimmed_ = 0;
   long long txn_search_trimmed_ = 0;
