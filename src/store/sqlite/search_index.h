@@ -83,6 +83,9 @@ class SearchIndexer {
   // The last seq applied and committed to the index (-1 while it is being rebuilt, or kept
   // by another process).
   [[nodiscard]] long long applied() const;
+  // Whether this process keeps the index (holds its lock); other processes on the same
+  // database do not.
+  [[nodiscard]] bool keeps_index() const { return keeping(); }
 
   static constexpr std::chrono::seconds kSettleLimit{2};
   static constexpr size_t kBatch = 8192;  // changes per index transaction

@@ -26,8 +26,9 @@ namespace causeloop::store::sqlite {
 // last_seen_at read issue_seen in key order and keep the live entries.
 //
 // The stale entries of this process are remembered in memory; those of a process that died
-// before deleting them are found by Repair when a store opens (the entry count no longer
-// matches the issue count). Lists stay correct either way: stale entries are skipped.
+// before deleting them are found by Repair when the next first store opens the database
+// (the entry count no longer matches the issue count). Lists stay correct either way:
+// stale entries are skipped.
 //
 // Writer thread only.
 class SeenLog {

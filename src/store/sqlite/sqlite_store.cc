@@ -356,14 +356,19 @@ class SqliteStore final : public Store {
     if (!conn) return Fail(conn.error());
     writer_conn_ = std::move(*conn);
     if (auto s = Migrate(); !s) return s;
-    // Stale last-seen entries a process left when it died (seen_log.h).
-    if (auto repaired = sqlite::SeenLog::Repair(*writer_conn_); !repaired) {
-      return Fail(repaired.error());
-    } else if (*repaired) {
-      log::Info("repaired the last-seen order of issues", {});
-    }
     if (auto s = CountNewMembers(); !s) return s;
     if (auto s = OpenSearchIndex(); !s) return s;
+    // Stale last-seen entries a process left when it died (seen_log.h). Only by the process
+    // that keeps the search index, the first on this database: one that opens beside a
+    // running server (`causeloop import`) would count that server's stale entries, not yet
+    // deleted, and hold the writer lock for the whole scan.
+    if (search_->keeps_index()) {
+      if (auto repaired = sqlite::SeenLog::Repair(*writer_conn_); !repaired) {
+        return Fail(repaired.error());
+      } else if (*repaired) {
+        log::Info("repaired the last-seen order of issues", {});
+      }
+    }
     RecountPatterns();
     for (int i = 0; i < options_.read_connections; ++i) {
       auto rc = Conn::Open(path_, options_.busy_timeout);

@@ -7,43 +7,16 @@
 #include <filesystem>
 #include <string>
 
+#include "store/sqlite/temp_db_test_util.h"
+
 namespace causeloop::store::sqlite {
 namespace {
 
-class WalVfsTest : public ::testing::Test {
+class WalVfsTest : public TempDbTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "walvfs-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/t.db";
+    TempDbTest::SetUp();
     ASSERT_NE(WalBatchingVfs(), nullptr);
-  }
-  void TearDown() override {
-    for (sqlite3* db : open_) sqlite3_close(db);
-    std::filesystem::remove_all(dir_);
-  }
-
-  sqlite3* Open(const char* vfs) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
-              SQLITE_OK);
-    open_.push_back(db);
-    return db;
-  }
-  static void Exec(sqlite3* db, const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-    sqlite3_free(err);
-  }
-  static long long Scalar(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
-    long long v = -1;
-    if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
   }
   sqlite3* OpenWriter() {
     sqlite3* w = Open(WalBatchingVfs());
@@ -51,9 +24,6 @@ class WalVfsTest : public ::testing::Test {
     Exec(w, "PRAGMA synchronous=FULL");
     return w;
   }
-
-  std::string dir_, path_;
-  std::vector<sqlite3*> open_;
 };
 
 TEST_F(WalVfsTest, EveryCommitIsVisibleToOtherConnectionsAndSurvivesCheckpoints) {
