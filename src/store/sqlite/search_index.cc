@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <utility>
 
@@ -61,23 +62,21 @@ Result<long long> LastChange(Conn& source) {
 
 }  // namespace
 
-Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& database,
-                                                           std::chrono::milliseconds busy_timeout,
-                                                           long long trimmed, size_t queue_bytes) {
-  auto index = Conn::Open(PathFor(database), busy_timeout);
+namespace {
+
+// Opens the index file and makes sure its tables exist.
+Result<std::unique_ptr<Conn>> OpenIndexFile(const std::string& path,
+                                            std::chrono::milliseconds busy_timeout) {
+  auto index = Conn::Open(path, busy_timeout);
   if (!index) return Fail(index.error());
-  auto source = Conn::Open(database, busy_timeout);
-  if (!source) return Fail(source.error());
   // The index's commits need not survive a power cut: its state and the seq it applied
   // through commit together, so it resumes from an earlier seq (or is rebuilt, when the
-  // writer trimmed those changes already). Page caches: the index's segments and merges, and
-  // a few recent issue rows of the main database.
+  // writer trimmed those changes already). Page cache: the index's segments and merges.
   for (const char* sql : {"PRAGMA synchronous=NORMAL", "PRAGMA cache_size=-16384",
                           "CREATE TABLE IF NOT EXISTS search_state (name TEXT PRIMARY KEY, value "
                           "INTEGER NOT NULL)"}) {
     if (auto s = (*index)->Exec(sql); !s) return Fail(s.error());
   }
-  if (auto s = (*source)->Exec("PRAGMA cache_size=-4096"); !s) return Fail(s.error());
   // The table exists from here on (readers attach it at once); Rebuild fills it.
   auto exists = ReadValue(**index, "SELECT COUNT(*) FROM sqlite_schema WHERE name='issues_fts'", 0);
   if (!exists) return Fail(exists.error());
@@ -85,6 +84,14 @@ Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& da
     if (auto s = (*index)->Exec(kCreateIndex); !s) return Fail(s.error());
   }
   (*index)->ResetUsed();
+  return index;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& database,
+                                                           std::chrono::milliseconds busy_timeout,
+                                                           long long trimmed, size_t queue_bytes) {
   // One process at a time keeps the index (another, e.g. `causeloop import` beside the
   // server, only records its changes; the keeper recovers them): an flock on a file of its
   // own, since closing any other descriptor of a database file drops SQLite's locks on it.
@@ -92,6 +99,31 @@ Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& da
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd < 0) {
     return Fail(ErrorCode::kUnavailable, "cannot open " + lock_path + ": " + std::strerror(errno));
+  }
+  auto index = OpenIndexFile(PathFor(database), busy_timeout);
+  if (!index && ::flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
+    // Unreadable (not a database, or damaged) and no other process uses it: the index is
+    // disposable, so it starts over empty and is rebuilt from the issues.
+    log::Warn("search index unreadable, rebuilding it", {{"error", index.error().message}});
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::error_code ignored;
+      std::filesystem::remove(PathFor(database) + suffix, ignored);
+    }
+    index = OpenIndexFile(PathFor(database), busy_timeout);
+  }
+  if (!index) {
+    ::close(lock_fd);
+    return Fail(index.error());
+  }
+  auto source = Conn::Open(database, busy_timeout);
+  if (!source) {
+    ::close(lock_fd);
+    return Fail(source.error());
+  }
+  // Page cache of the main database: a few recent issue rows.
+  if (auto s = (*source)->Exec("PRAGMA cache_size=-4096"); !s) {
+    ::close(lock_fd);
+    return Fail(s.error());
   }
   std::unique_ptr<SearchIndexer> out(  // NOLINT(cppcoreguidelines-owning-memory)
       new SearchIndexer(std::move(*index), std::move(*source), queue_bytes));

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -674,6 +675,19 @@ TEST_F(SqliteSchemaTest, AnIndexThatDoesNotFitTheDatabaseIsRebuiltFromTheIssues)
   std::filesystem::remove(SearchIndexer::PathFor(path_));
   std::filesystem::remove(SearchIndexer::PathFor(path_) + "-wal");
   std::filesystem::remove(SearchIndexer::PathFor(path_) + "-shm");
+  {
+    auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
+    ASSERT_TRUE(store) << store.error().message;
+    EXPECT_EQ(Search(**store, "disk"), 2);
+    ExpectIndexMatchesTable();
+  }
+  SCOPED_TRACE("not a database");
+  std::filesystem::remove(SearchIndexer::PathFor(path_) + "-wal");
+  std::filesystem::remove(SearchIndexer::PathFor(path_) + "-shm");
+  {
+    std::ofstream garbage(SearchIndexer::PathFor(path_), std::ios::binary | std::ios::trunc);
+    garbage << std::string(8192, 'x');
+  }
   auto store = OpenSqliteStore(path_, StoreOptions{}, clock_, random_);
   ASSERT_TRUE(store) << store.error().message;
   EXPECT_EQ(Search(**store, "disk"), 2);
