@@ -1,6 +1,7 @@
 #include "store/sqlite/seen_log.h"
 
 #include <algorithm>
+#include <cstddef>
 
 namespace causeloop::store::sqlite {
 
@@ -14,6 +15,13 @@ Status SeenLog::Add(Conn& c, const Key& key) {
 
 Status SeenLog::Compact(Conn& c, bool all) {
   txn_done_ = done_;
+  if (all && !pending_.empty() && done_ < round_.size()) {
+    // Everything goes: the rest of the round joins what waits, as one round.
+    pending_.insert(pending_.end(), round_.begin() + static_cast<std::ptrdiff_t>(done_),
+                    round_.end());
+    round_.clear();
+    done_ = txn_done_ = 0;
+  }
   if (done_ == round_.size()) {
     // Starting a round takes nothing away: a rollback leaves its keys to delete.
     if (pending_.size() >= round_keys_ || (all && !pending_.empty())) {

@@ -48,7 +48,8 @@ class SeenLog {
   Status Add(Conn& c, const Key& key);
   void Stale(const Key& key) { txn_stale_.push_back(key); }
 
-  // Before COMMIT: deletes the next stale entries of the round (all that wait, with `all`).
+  // Before COMMIT: deletes the next stale entries of the round; with `all`, every stale
+  // entry this process knows of.
   Status Compact(Conn& c, bool all);
   void Committed();
   void RolledBack();

@@ -914,6 +914,16 @@ TEST_F(SqliteSchemaTest, SeenLogRoundsDeleteInBatchesAndSurviveARollback) {
   // The oldest keys go first (key order).
   EXPECT_EQ(Count(**c, "SELECT MIN(seen_at) FROM issue_seen"), 1000 + 256);
 
+  // Stale entries made while a round is under way wait for the next round, or go with the
+  // rest of this one when everything is asked for (the writer idle or stopping).
+  ASSERT_TRUE((*c)->Exec("BEGIN"));
+  for (long long k = 600; k < 610; ++k) {
+    ASSERT_TRUE(log.Add(**c, {1, 1000 + k, k}));
+    log.Stale({1, 1000 + k, k});
+  }
+  ASSERT_TRUE((*c)->Exec("COMMIT"));
+  log.Committed();
+  EXPECT_EQ(log.waiting(), 600u - 256 + 10);
   ASSERT_TRUE((*c)->Exec("BEGIN"));
   ASSERT_TRUE(log.Compact(**c, true));
   ASSERT_TRUE((*c)->Exec("COMMIT"));
