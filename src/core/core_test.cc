@@ -113,7 +113,6 @@ TEST(IdsTest, AreSortableAndWellFormed) {
   EXPECT_FALSE(IsWellFormedId(a, "pat_"));
 }
 
-}  // namespace
 // The name shows in `top -H`; Linux keeps 15 bytes, so a longer one is cut, not refused.
 TEST(ThreadNameTest, NamesTheCallingThreadAndCutsLongNames) {
   auto name_of = [](std::string_view name) {
@@ -130,4 +129,5 @@ TEST(ThreadNameTest, NamesTheCallingThreadAndCutsLongNames) {
   EXPECT_EQ(name_of("cl-a-name-longer-than-fifteen"), "cl-a-name-longe");
 }
 
+}  // namespace
 }  // namespace causeloop

@@ -92,6 +92,10 @@ Result<std::unique_ptr<Conn>> OpenIndexFile(const std::string& path,
 Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& database,
                                                            std::chrono::milliseconds busy_timeout,
                                                            long long trimmed, size_t queue_bytes) {
+  auto source = Conn::Open(database, busy_timeout);
+  if (!source) return Fail(source.error());
+  // Page cache of the main database: a few recent issue rows.
+  if (auto s = (*source)->Exec("PRAGMA cache_size=-4096"); !s) return Fail(s.error());
   // One process at a time keeps the index (another, e.g. `causeloop import` beside the
   // server, only records its changes; the keeper recovers them): an flock on a file of its
   // own, since closing any other descriptor of a database file drops SQLite's locks on it.
@@ -114,16 +118,6 @@ Result<std::unique_ptr<SearchIndexer>> SearchIndexer::Open(const std::string& da
   if (!index) {
     ::close(lock_fd);
     return Fail(index.error());
-  }
-  auto source = Conn::Open(database, busy_timeout);
-  if (!source) {
-    ::close(lock_fd);
-    return Fail(source.error());
-  }
-  // Page cache of the main database: a few recent issue rows.
-  if (auto s = (*source)->Exec("PRAGMA cache_size=-4096"); !s) {
-    ::close(lock_fd);
-    return Fail(s.error());
   }
   std::unique_ptr<SearchIndexer> out(  // NOLINT(cppcoreguidelines-owning-memory)
       new SearchIndexer(std::move(*index), std::move(*source), queue_bytes));

@@ -85,7 +85,10 @@ class SearchIndexer {
   [[nodiscard]] long long applied() const;
   // Whether this process keeps the index (holds its lock); other processes on the same
   // database do not.
-  [[nodiscard]] bool keeps_index() const { return keeping(); }
+  [[nodiscard]] bool keeping() const {
+    std::lock_guard lock(mu_);
+    return keeper_;
+  }
 
   static constexpr std::chrono::seconds kSettleLimit{2};
   static constexpr size_t kBatch = 8192;  // changes per index transaction
@@ -103,10 +106,6 @@ class SearchIndexer {
   // Takes the index over when no other process keeps it: loads its state (`trimmed`: the
   // writer's, or -1 to read it from the database) and decides whether to rebuild.
   Status TryToKeep(long long trimmed);
-  bool keeping() const {
-    std::lock_guard lock(mu_);
-    return keeper_;
-  }
 
   std::unique_ptr<Conn> index_;   // the index database, written by the thread only
   std::unique_ptr<Conn> source_;  // the main database, read by the thread only

@@ -362,7 +362,7 @@ class SqliteStore final : public Store {
     // that keeps the search index, the first on this database: one that opens beside a
     // running server (`causeloop import`) would count that server's stale entries, not yet
     // deleted, and hold the writer lock for the whole scan.
-    if (search_->keeps_index()) {
+    if (search_->keeping()) {
       if (auto repaired = sqlite::SeenLog::Repair(*writer_conn_); !repaired) {
         return Fail(repaired.error());
       } else if (*repaired) {

@@ -66,6 +66,29 @@ int OpenWrapped(const char* name, sqlite3_file* file, size_t wrapper_bytes, int 
   return SQLITE_OK;
 }
 
+int ShimRead(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+  return Real(file)->pMethods->xRead(Real(file), out, amount, offset);
+}
+int ShimTruncate(sqlite3_file* file, sqlite3_int64 size) {
+  return Real(file)->pMethods->xTruncate(Real(file), size);
+}
+int ShimFileSize(sqlite3_file* file, sqlite3_int64* size) {
+  return Real(file)->pMethods->xFileSize(Real(file), size);
+}
+int ShimLock(sqlite3_file* file, int level) {
+  return Real(file)->pMethods->xLock(Real(file), level);
+}
+int ShimUnlock(sqlite3_file* file, int level) {
+  return Real(file)->pMethods->xUnlock(Real(file), level);
+}
+int ShimFileControl(sqlite3_file* file, int op, void* arg) {
+  return Real(file)->pMethods->xFileControl(Real(file), op, arg);
+}
+int ShimFetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
+  *out = nullptr;  // "not mapped": SQLite then reads
+  if (Real(file)->pMethods->iVersion < 3) return SQLITE_OK;
+  return Real(file)->pMethods->xFetch(Real(file), offset, amount, out);
+}
 int ShimCheckReservedLock(sqlite3_file* file, int* out) {
   return Real(file)->pMethods->xCheckReservedLock(Real(file), out);
 }

@@ -25,6 +25,13 @@ int OpenWrapped(const char* name, sqlite3_file* file, size_t wrapper_bytes, int 
                 int* out_flags, const sqlite3_io_methods* methods);
 
 // Pass-through methods for what a shim does not change (files derived from ShimFile).
+int ShimRead(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset);
+int ShimTruncate(sqlite3_file* file, sqlite3_int64 size);
+int ShimFileSize(sqlite3_file* file, sqlite3_int64* size);
+int ShimLock(sqlite3_file* file, int level);
+int ShimUnlock(sqlite3_file* file, int level);
+int ShimFileControl(sqlite3_file* file, int op, void* arg);
+int ShimFetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out);
 int ShimCheckReservedLock(sqlite3_file* file, int* out);
 int ShimSectorSize(sqlite3_file* file);
 int ShimDeviceCharacteristics(sqlite3_file* file);

@@ -27,17 +27,12 @@ struct DbFile : ShimFile {
 static_assert(sizeof(DbFile) % 8 == 0 && alignof(DbFile) <= 8);
 
 DbFile* Db(sqlite3_file* file) { return reinterpret_cast<DbFile*>(file); }
-sqlite3_file* Real(sqlite3_file* file) { return Db(file)->real; }
 
 int Close(sqlite3_file* file) {
   DbFile* f = Db(file);
   if (f->fd >= 0) ::close(f->fd);
   f->fd = -1;
   return f->real->pMethods->xClose(f->real);
-}
-
-int Read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
-  return Real(file)->pMethods->xRead(Real(file), out, amount, offset);
 }
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
@@ -61,48 +56,33 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
   return SQLITE_OK;
 }
 
-int Truncate(sqlite3_file* file, sqlite3_int64 size) {
-  return Real(file)->pMethods->xTruncate(Real(file), size);
-}
 int Sync(sqlite3_file* file, int flags) {
-  Db(file)->bytes = 0;  // everything written so far goes out with this sync
-  return Real(file)->pMethods->xSync(Real(file), flags);
+  DbFile* f = Db(file);
+  f->bytes = 0;  // everything written so far goes out with this sync
+  return f->real->pMethods->xSync(f->real, flags);
 }
-int FileSize(sqlite3_file* file, sqlite3_int64* size) {
-  return Real(file)->pMethods->xFileSize(Real(file), size);
-}
-int Lock(sqlite3_file* file, int level) { return Real(file)->pMethods->xLock(Real(file), level); }
-int Unlock(sqlite3_file* file, int level) {
-  return Real(file)->pMethods->xUnlock(Real(file), level);
-}
-int FileControl(sqlite3_file* file, int op, void* arg) {
-  return Real(file)->pMethods->xFileControl(Real(file), op, arg);
-}
-int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
-  *out = nullptr;  // "not mapped": SQLite then reads
-  if (Real(file)->pMethods->iVersion < 3) return SQLITE_OK;
-  return Real(file)->pMethods->xFetch(Real(file), offset, amount, out);
-}
-// The main database file also carries the WAL index (shared memory) and memory maps.
+
+// Only Close, Write and Sync are this VFS's own. The main database file also carries the
+// WAL index (shared memory) and memory maps.
 const sqlite3_io_methods kDbMethods = {
     3,
     Close,
-    Read,
+    ShimRead,
     Write,
-    Truncate,
+    ShimTruncate,
     Sync,
-    FileSize,
-    Lock,
-    Unlock,
+    ShimFileSize,
+    ShimLock,
+    ShimUnlock,
     ShimCheckReservedLock,
-    FileControl,
+    ShimFileControl,
     ShimSectorSize,
     ShimDeviceCharacteristics,
     ShimShmMap,
     ShimShmLock,
     ShimShmBarrier,
     ShimShmUnmap,
-    Fetch,
+    ShimFetch,
     ShimUnfetch,
 };
 
